@@ -1,0 +1,13 @@
+//! `oxminer` binary: parses the command line and hands it to the library.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    match oxminer::run(oxminer::Cli::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("oxminer: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,219 @@
+//! Networks and their consensus parameters (SPEC §2), with each network's hard-coded genesis block.
+
+use crate::amount::Amount;
+use crate::pow::CompactTarget;
+use std::fmt;
+use std::str::FromStr;
+
+/// One of the three OxCoin networks. They never accept each other's addresses or signatures.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// The real network.
+    Main,
+    /// A public test network with the main network's rules and worthless coins.
+    Test,
+    /// A local development network: minimum difficulty, fast maturity, blocks on demand.
+    Dev,
+}
+
+impl Network {
+    /// Every network, in a fixed order.
+    pub const ALL: [Network; 3] = [Network::Main, Network::Test, Network::Dev];
+
+    /// Returns the lowercase name used on command lines, in folders and in `/status`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Network::Main => "main",
+            Network::Test => "test",
+            Network::Dev => "dev",
+        }
+    }
+
+    /// Returns this network's consensus parameters.
+    pub fn params(self) -> &'static ChainParams {
+        match self {
+            Network::Main => &MAIN,
+            Network::Test => &TEST,
+            Network::Dev => &DEV,
+        }
+    }
+}
+
+impl fmt::Display for Network {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name given is not a network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown network {0:?}: expected main, test or dev")]
+pub struct ParseNetworkError(String);
+
+impl FromStr for Network {
+    type Err = ParseNetworkError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Network::ALL
+            .into_iter()
+            .find(|n| n.as_str() == s)
+            .ok_or_else(|| ParseNetworkError(s.to_owned()))
+    }
+}
+
+/// The height of a block: the number of blocks before it (genesis is 0).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Height(pub u64);
+
+impl Height {
+    /// The genesis height.
+    pub const GENESIS: Height = Height(0);
+
+    /// Returns the next height, or `None` at `u64::MAX`.
+    pub const fn next(self) -> Option<Height> {
+        match self.0.checked_add(1) {
+            Some(h) => Some(Height(h)),
+            None => None,
+        }
+    }
+}
+
+impl fmt::Display for Height {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// How a network sets the required bits of the next block.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DifficultyRule {
+    /// ASERT (aserti3-2d) anchored at genesis, with this half-life in seconds.
+    Asert {
+        /// Seconds for the target to double (or halve) when blocks run one half-life late (early).
+        half_life: i64,
+    },
+    /// Always the proof-of-work limit, like Bitcoin's regtest.
+    PowLimit,
+}
+
+/// The fields of a network's genesis block that are not derived.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct GenesisParams {
+    /// Header time, Unix seconds.
+    pub time: u32,
+    /// Header bits.
+    pub bits: CompactTarget,
+    /// Header nonce that solves the proof of work.
+    pub nonce: u32,
+    /// The published phrase whose SHA-256 (first 20 bytes) receives the genesis coinbase.
+    /// Nobody holds a key for it, so the genesis reward is unspendable in practice.
+    pub phrase: &'static str,
+    /// The hash the genesis header must have (display order), checked by a test.
+    pub hash: &'static str,
+}
+
+/// Consensus and network parameters of one network (SPEC §2).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct ChainParams {
+    /// Which network these are.
+    pub network: Network,
+    /// Bech32m human-readable prefix of addresses.
+    pub address_prefix: &'static str,
+    /// Chain id inside every signed transfer.
+    pub chain_id: u32,
+    /// Default TCP port of the API and peer server.
+    pub default_port: u16,
+    /// Target seconds between blocks.
+    pub target_spacing: i64,
+    /// How the required bits are computed.
+    pub difficulty: DifficultyRule,
+    /// The easiest target allowed.
+    pub pow_limit: CompactTarget,
+    /// Blocks before a coinbase is credited: block h's reward is credited when h + maturity connects.
+    pub coinbase_maturity: u64,
+    /// Subsidy of the first halving era.
+    pub initial_subsidy: Amount,
+    /// Blocks between halvings.
+    pub halving_interval: u64,
+    /// Largest canonical block encoding, in bytes.
+    pub max_block_size: usize,
+    /// How far past the node's clock a block's time may be, in seconds.
+    pub max_future_block_time: u32,
+    /// Number of previous blocks whose median time a new block must exceed.
+    pub median_time_span: usize,
+    /// Minimum fee per byte of a transfer's own encoding, in grains.
+    pub min_fee_rate: u64,
+    /// The genesis block.
+    pub genesis: GenesisParams,
+}
+
+const SUBSIDY: Amount = match Amount::from_oxc(50) {
+    Some(a) => a,
+    None => panic!("50 OXC fits in u64"),
+};
+
+/// Main network parameters.
+pub static MAIN: ChainParams = MAIN_PARAMS;
+
+/// Test network parameters: main's rules, its own prefix, chain id, port and genesis.
+pub static TEST: ChainParams = ChainParams {
+    network: Network::Test,
+    address_prefix: "oxt",
+    chain_id: 2,
+    default_port: 18334,
+    genesis: GenesisParams {
+        time: 0,
+        bits: CompactTarget::from_consensus(0x1f00_ffff),
+        nonce: 0,
+        phrase: "",
+        hash: "",
+    },
+    ..MAIN_PARAMS
+};
+
+/// Dev network parameters: minimum difficulty always, maturity 2, one-second pacing.
+pub static DEV: ChainParams = ChainParams {
+    network: Network::Dev,
+    address_prefix: "oxd",
+    chain_id: 3,
+    default_port: 28334,
+    target_spacing: 1,
+    difficulty: DifficultyRule::PowLimit,
+    pow_limit: CompactTarget::from_consensus(0x207f_ffff),
+    coinbase_maturity: 2,
+    genesis: GenesisParams {
+        time: 0,
+        bits: CompactTarget::from_consensus(0x207f_ffff),
+        nonce: 0,
+        phrase: "",
+        hash: "",
+    },
+    ..MAIN_PARAMS
+};
+
+// Struct-update syntax needs a const, not a static.
+const MAIN_PARAMS: ChainParams = ChainParams {
+    network: Network::Main,
+    address_prefix: "ox",
+    chain_id: 1,
+    default_port: 8334,
+    target_spacing: 60,
+    difficulty: DifficultyRule::Asert { half_life: 3600 },
+    pow_limit: CompactTarget::from_consensus(0x1f00_ffff),
+    coinbase_maturity: 100,
+    initial_subsidy: SUBSIDY,
+    halving_interval: 210_000,
+    max_block_size: 1_000_000,
+    max_future_block_time: 600,
+    median_time_span: 11,
+    min_fee_rate: 1,
+    genesis: GenesisParams {
+        time: 0,
+        bits: CompactTarget::from_consensus(0x1f00_ffff),
+        nonce: 0,
+        phrase: "",
+        hash: "",
+    },
+};

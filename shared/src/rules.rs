@@ -1,0 +1,1 @@
+//! Transfer and block rules.

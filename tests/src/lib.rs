@@ -1,0 +1,1 @@
+//! Helpers for the end-to-end tests: locate the real binaries built by this workspace.

@@ -51,6 +51,8 @@ pub struct RunArgs {
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         None | Some(Command::Run(_)) => Err("the node is not built yet: it arrives with the node issue".into()),
-        Some(Command::Bench { .. }) => Err("the mining benchmark is not built yet: it arrives with the node issue".into()),
+        Some(Command::Bench { .. }) => {
+            Err("the mining benchmark is not built yet: it arrives with the node issue".into())
+        }
     }
 }

@@ -80,11 +80,7 @@ impl<'a> Reader<'a> {
     /// [`DecodeError::UnexpectedEnd`] if fewer than `n` bytes are left.
     pub fn read_slice(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
-            return Err(DecodeError::UnexpectedEnd {
-                offset: self.offset,
-                needed: n,
-                available: self.remaining(),
-            });
+            return Err(DecodeError::UnexpectedEnd { offset: self.offset, needed: n, available: self.remaining() });
         }
         let slice = &self.bytes[self.offset..self.offset + n];
         self.offset += n;
@@ -204,10 +200,7 @@ mod tests {
         let mut reader = Reader::new(&[1, 0, 2, 0, 0, 0, 9]);
         assert_eq!(reader.read_u16(), Ok(1));
         assert_eq!(reader.read_u32(), Ok(2));
-        assert_eq!(
-            reader.read_u64(),
-            Err(DecodeError::UnexpectedEnd { offset: 6, needed: 8, available: 1 })
-        );
+        assert_eq!(reader.read_u64(), Err(DecodeError::UnexpectedEnd { offset: 6, needed: 8, available: 1 }));
         assert_eq!(reader.finish(), Err(DecodeError::TrailingBytes(1)));
     }
 }

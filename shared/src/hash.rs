@@ -115,10 +115,7 @@ mod tests {
     #[test]
     fn sha256_of_abc_matches_fips_180_2() {
         // FIPS 180-2, appendix B.1.
-        assert_eq!(
-            hex::encode(sha256(b"abc")),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(hex::encode(sha256(b"abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 
     #[test]

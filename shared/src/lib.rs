@@ -16,17 +16,21 @@
 pub mod address;
 pub mod amount;
 pub mod block;
+pub mod codes;
 pub mod encode;
 pub mod hash;
 pub mod merkle;
 pub mod params;
 pub mod pow;
 pub mod rules;
+#[cfg(any(test, feature = "testkit"))]
+pub mod testkit;
 pub mod tx;
 
 pub use address::{AccountId, Address, AddressError};
 pub use amount::{Amount, ParseAmountError};
 pub use block::{Block, Header};
+pub use codes::ErrorCode;
 pub use encode::{Decode, DecodeError, Encode};
 pub use hash::{BlockHash, MerkleRoot, Txid};
 pub use params::{ChainParams, Height, Network};

@@ -1,7 +1,11 @@
 //! Networks and their consensus parameters (SPEC §2), with each network's hard-coded genesis block.
 
+use crate::address::AccountId;
 use crate::amount::Amount;
+use crate::block::{Block, Header};
+use crate::hash::{BlockHash, sha256};
 use crate::pow::CompactTarget;
+use crate::tx::{Coinbase, Tx};
 use std::fmt;
 use std::str::FromStr;
 
@@ -55,10 +59,7 @@ impl FromStr for Network {
     type Err = ParseNetworkError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Network::ALL
-            .into_iter()
-            .find(|n| n.as_str() == s)
-            .ok_or_else(|| ParseNetworkError(s.to_owned()))
+        Network::ALL.into_iter().find(|n| n.as_str() == s).ok_or_else(|| ParseNetworkError(s.to_owned()))
     }
 }
 
@@ -107,6 +108,8 @@ pub struct GenesisParams {
     pub bits: CompactTarget,
     /// Header nonce that solves the proof of work.
     pub nonce: u32,
+    /// The coinbase's extra nonce (rolled when a whole 32-bit nonce range had no solution).
+    pub extra_nonce: u64,
     /// The published phrase whose SHA-256 (first 20 bytes) receives the genesis coinbase.
     /// Nobody holds a key for it, so the genesis reward is unspendable in practice.
     pub phrase: &'static str,
@@ -149,6 +152,46 @@ pub struct ChainParams {
     pub genesis: GenesisParams,
 }
 
+impl ChainParams {
+    /// Returns the account the genesis coinbase pays: the first 20 bytes of SHA-256 of the
+    /// published phrase, which no key hashes to in practice.
+    pub fn genesis_reward_account(&self) -> AccountId {
+        let digest = sha256(self.genesis.phrase.as_bytes());
+        let mut id = [0u8; 20];
+        id.copy_from_slice(&digest[..20]);
+        AccountId::from_byte_array(id)
+    }
+
+    /// Builds this network's genesis block with the given coinbase extra nonce and header nonce
+    /// (the miner of `examples/mine_genesis.rs` searches them; [`Self::genesis_block`] uses the
+    /// hard-coded solution).
+    pub fn genesis_block_with(&self, extra_nonce: u64, nonce: u32) -> Block {
+        let coinbase = Tx::Coinbase(Coinbase {
+            height: 0,
+            to: self.genesis_reward_account(),
+            amount: self.initial_subsidy,
+            extra_nonce,
+        });
+        let header = Header {
+            version: 1,
+            prev_hash: BlockHash::ZERO,
+            merkle_root: crate::merkle::merkle_root_of_txids(&[coinbase.txid()]),
+            time: self.genesis.time,
+            bits: self.genesis.bits,
+            nonce,
+        };
+        Block { header, txs: vec![coinbase] }
+    }
+
+    /// Builds this network's hard-coded genesis block.
+    pub fn genesis_block(&self) -> Block {
+        self.genesis_block_with(self.genesis.extra_nonce, self.genesis.nonce)
+    }
+}
+
+/// Genesis time of every network: 2026-11-30 00:00:00 UTC.
+const GENESIS_TIME: u32 = 1_795_996_800;
+
 const SUBSIDY: Amount = match Amount::from_oxc(50) {
     Some(a) => a,
     None => panic!("50 OXC fits in u64"),
@@ -164,10 +207,11 @@ pub static TEST: ChainParams = ChainParams {
     chain_id: 2,
     default_port: 18334,
     genesis: GenesisParams {
-        time: 0,
-        bits: CompactTarget::from_consensus(0x1f00_ffff),
+        time: GENESIS_TIME,
+        bits: CompactTarget::from_consensus(0x1d01_473c),
         nonce: 0,
-        phrase: "",
+        extra_nonce: 0,
+        phrase: "OxCoin test genesis, 30 Nov 2026: nobody holds a key for this address",
         hash: "",
     },
     ..MAIN_PARAMS
@@ -184,10 +228,11 @@ pub static DEV: ChainParams = ChainParams {
     pow_limit: CompactTarget::from_consensus(0x207f_ffff),
     coinbase_maturity: 2,
     genesis: GenesisParams {
-        time: 0,
+        time: GENESIS_TIME,
         bits: CompactTarget::from_consensus(0x207f_ffff),
         nonce: 0,
-        phrase: "",
+        extra_nonce: 0,
+        phrase: "OxCoin dev genesis, 30 Nov 2026: nobody holds a key for this address",
         hash: "",
     },
     ..MAIN_PARAMS
@@ -210,10 +255,11 @@ const MAIN_PARAMS: ChainParams = ChainParams {
     median_time_span: 11,
     min_fee_rate: 1,
     genesis: GenesisParams {
-        time: 0,
-        bits: CompactTarget::from_consensus(0x1f00_ffff),
+        time: GENESIS_TIME,
+        bits: CompactTarget::from_consensus(0x1d01_473c),
         nonce: 0,
-        phrase: "",
+        extra_nonce: 0,
+        phrase: "OxCoin main genesis, 30 Nov 2026: nobody holds a key for this address",
         hash: "",
     },
 };

@@ -1,2 +1,201 @@
-//! Validation benchmarks (written later in this issue).
-fn main() {}
+//! Benchmarks transfer verification and the validation of a full 1 MB block against an in-memory state.
+//!
+//! Run by hand, never in CI: `cargo bench -p oxcoin --bench validation`. Every group counts
+//! transfers as its throughput elements, so criterion prints transfers/s; `docs/performance.md`
+//! records the figures as ratios against the bare `verify_strict` rate measured in the same run.
+//!
+//! - `verify_strict`: ed25519-dalek's primitive over pre-built keys, messages and signatures, on
+//!   1 thread and on a 2-thread pool: the reference.
+//! - `transfer_precheck`: our stateless checks and signature check, 1 thread: our overhead over
+//!   the primitive.
+//! - `check_block`: [`rules::check_block`] of the full block, the prechecks on a 1- and a
+//!   2-thread pool.
+//! - `block_parts`: the pieces of that overhead, 1 thread: key decompression, signing messages,
+//!   txids and body rules, state application.
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::{Signature, VerifyingKey};
+use oxcoin::params::DEV;
+use oxcoin::rules::{self, Account, AccountState, BlockContext, TransferError};
+use oxcoin::testkit::{self, Chain};
+use oxcoin::tx::TRANSFER_BASE_LEN;
+use oxcoin::{AccountId, Amount, Block, ChainParams, Encode, Height, Transfer, Tx};
+use rayon::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::collections::HashMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+/// Thread counts the parallel groups run on; this machine's cores.
+const THREADS: [usize; 2] = [1, 2];
+/// Each transfer pays a little more than the minimum fee of its 146 bytes.
+const FEE: u64 = 200;
+/// Each transfer sends this many grains.
+const AMOUNT: u64 = 1_000;
+
+/// A full block, the state and context it is valid in, and its transfers' pre-built signature inputs.
+struct Fixture {
+    block: Block,
+    ctx: BlockContext,
+    state: HashMap<AccountId, Account>,
+    /// The transfers' keys (already decompressed), signing messages and signatures.
+    signed: Vec<(VerifyingKey, Vec<u8>, Signature)>,
+}
+
+impl Fixture {
+    /// Fills a dev-network block at height 1 to the byte limit with transfers from distinct, funded senders.
+    fn new(params: &'static ChainParams) -> Self {
+        let mut chain = Chain::new(params);
+        let reward_to = testkit::account_of(&testkit::key(9, 0));
+        let empty = testkit::size(&chain.next_block(reward_to, Vec::new()));
+        // Every transfer has an empty memo and costs its u16 length prefix plus its encoding.
+        let count = (params.max_block_size - empty) / (2 + TRANSFER_BASE_LEN);
+        let transfers: Vec<Transfer> = (0..count as u32)
+            .into_par_iter()
+            .map(|i| {
+                let sender = testkit::key(1, i);
+                testkit::transfer(params, &sender, recipient(i), AMOUNT, FEE, 0)
+            })
+            .collect();
+        for transfer in &transfers {
+            let funded = Account { balance: Amount::from_grains(AMOUNT + FEE), nonce: 0 };
+            assert!(chain.state.insert(transfer.sender(), funded).is_none(), "every sender is distinct");
+        }
+        let signed = transfers
+            .iter()
+            .map(|t| {
+                let key = VerifyingKey::from_bytes(&t.from.0).expect("testkit keys are valid points");
+                (key, t.signing_message(), Signature::from_bytes(&t.signature))
+            })
+            .collect();
+        let block = chain.next_block(reward_to, transfers);
+        let fixture = Self { block, ctx: chain.next_context(), state: chain.state, signed };
+        fixture.assert_valid(params, count);
+        fixture
+    }
+
+    /// Panics unless the block is full, within the size limit, and accepted by the rules, so
+    /// the bench never measures a rejection.
+    fn assert_valid(&self, params: &ChainParams, count: usize) {
+        let size = self.block.encoded_len();
+        assert!(size <= params.max_block_size, "block is {size} bytes, over the limit");
+        assert!(size + 2 + TRANSFER_BASE_LEN > params.max_block_size, "block is {size} bytes, not full");
+        assert_eq!(self.transfers().len(), count);
+        let changes = rules::check_block(&self.block, &self.ctx, params, &self.state, |txs| {
+            rules::precheck_sequential(txs, params)
+        })
+        .expect("the bench block is valid");
+        assert_eq!(changes.fees, Amount::from_grains(FEE * count as u64));
+        assert_eq!(self.ctx.height, Height(1));
+    }
+
+    fn transfers(&self) -> Vec<&Transfer> {
+        self.block.txs.iter().filter_map(Tx::as_transfer).collect()
+    }
+
+    fn elements(&self) -> Throughput {
+        Throughput::Elements(self.signed.len() as u64)
+    }
+}
+
+/// A recipient that looks random and is never a sender.
+fn recipient(i: u32) -> AccountId {
+    let mut seed = [0xA5; 32];
+    seed[..4].copy_from_slice(&i.to_le_bytes());
+    AccountId::from_public_key(&seed)
+}
+
+fn pool(threads: usize) -> ThreadPool {
+    ThreadPoolBuilder::new().num_threads(threads).build().expect("a rayon pool starts")
+}
+
+/// Runs [`rules::transfer_precheck`] over `transfers` on `pool`.
+fn precheck_on(pool: &ThreadPool, transfers: &[&Transfer], params: &ChainParams) -> Vec<Result<(), TransferError>> {
+    pool.install(|| transfers.par_iter().map(|t| rules::transfer_precheck(t, params)).collect())
+}
+
+/// Names a benchmark by its thread count: `1_thread`, `2_threads`.
+fn threads_id(threads: usize) -> String {
+    if threads == 1 { "1_thread".to_owned() } else { format!("{threads}_threads") }
+}
+
+fn verify_all(signed: &[(VerifyingKey, Vec<u8>, Signature)]) -> bool {
+    signed.iter().all(|(key, message, signature)| key.verify_strict(message, signature).is_ok())
+}
+
+fn verify_all_par(signed: &[(VerifyingKey, Vec<u8>, Signature)]) -> bool {
+    signed.par_iter().all(|(key, message, signature)| key.verify_strict(message, signature).is_ok())
+}
+
+fn validation(c: &mut Criterion) {
+    let params = &DEV;
+    let fixture = Fixture::new(params);
+    let transfers = fixture.transfers();
+    let pools: Vec<(usize, ThreadPool)> = THREADS.iter().map(|&n| (n, pool(n))).collect();
+
+    // One iteration is a whole block's worth of signatures (a few hundred ms on one core):
+    // flat sampling with few samples keeps the run to a few minutes.
+    let mut group = c.benchmark_group("verify_strict");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
+    group.throughput(fixture.elements());
+    group.bench_function("1_thread", |b| b.iter(|| assert!(verify_all(black_box(&fixture.signed)))));
+    for (threads, pool) in pools.iter().filter(|(threads, _)| *threads > 1) {
+        group.bench_function(threads_id(*threads), |b| {
+            b.iter(|| assert!(pool.install(|| verify_all_par(black_box(&fixture.signed)))))
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("transfer_precheck");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
+    group.throughput(fixture.elements());
+    group.bench_function("1_thread", |b| {
+        b.iter(|| assert!(black_box(&transfers).iter().all(|t| rules::transfer_precheck(t, params).is_ok())))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("check_block");
+    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
+    group.throughput(fixture.elements());
+    for (threads, pool) in &pools {
+        group.bench_function(threads_id(*threads), |b| {
+            b.iter(|| {
+                rules::check_block(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, |txs| {
+                    precheck_on(pool, txs, params)
+                })
+                .expect("the bench block is valid")
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("block_parts");
+    group.sample_size(10).measurement_time(Duration::from_secs(3)).sampling_mode(SamplingMode::Flat);
+    group.throughput(fixture.elements());
+    group.bench_function("verifying_key_from_bytes", |b| {
+        b.iter(|| black_box(&transfers).iter().all(|t| VerifyingKey::from_bytes(&t.from.0).is_ok_and(|k| !k.is_weak())))
+    });
+    group.bench_function("signing_message", |b| {
+        b.iter(|| black_box(&transfers).iter().map(|t| t.signing_message().len()).sum::<usize>())
+    });
+    group.bench_function("txids_and_body_rules", |b| {
+        b.iter(|| {
+            let block = black_box(&fixture.block);
+            rules::block_body_is_valid(block, &block.txids(), fixture.ctx.height).expect("the bench block is valid")
+        })
+    });
+    let all_ok = vec![Ok(()); transfers.len()];
+    group.bench_function("apply_block_transfers", |b| {
+        b.iter(|| {
+            rules::apply_block_transfers(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, &all_ok)
+                .expect("the bench block is valid")
+        })
+    });
+    group.bench_function("state_lookups", |b| {
+        b.iter(|| black_box(&transfers).iter().map(|t| fixture.state.account(&t.sender()).nonce).sum::<u64>())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, validation);
+criterion_main!(benches);

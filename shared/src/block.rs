@@ -141,11 +141,10 @@ impl Decode for Block {
         let mut txs = Vec::with_capacity(count as usize);
         for index in 0..count as usize {
             let declared = usize::from(reader.read_u16()?);
-            let bytes = reader.read_slice(declared)?;
-            let mut tx_reader = Reader::new(bytes);
+            let mut tx_reader = reader.sub_reader(declared)?;
             let tx = Tx::decode_from(&mut tx_reader)?;
             if tx_reader.remaining() != 0 {
-                return Err(DecodeError::TransactionLength { index, declared, actual: tx_reader.offset() });
+                return Err(DecodeError::TransactionLength { index, declared, actual: tx_reader.position() });
             }
             txs.push(tx);
         }

@@ -56,12 +56,24 @@ pub enum DecodeError {
 pub struct Reader<'a> {
     bytes: &'a [u8],
     offset: usize,
+    /// Where `bytes` start inside the outermost input, so errors give absolute offsets.
+    base: usize,
 }
 
 impl<'a> Reader<'a> {
     /// Starts reading at the beginning of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
-        Self { bytes, offset: 0 }
+        Self { bytes, offset: 0, base: 0 }
+    }
+
+    /// Reads the next `n` bytes as a reader of their own, whose errors still give offsets in
+    /// the outer input.
+    ///
+    /// # Errors
+    /// [`DecodeError::UnexpectedEnd`] if fewer than `n` bytes are left.
+    pub fn sub_reader(&mut self, n: usize) -> Result<Reader<'a>, DecodeError> {
+        let base = self.base + self.offset;
+        Ok(Reader { bytes: self.read_slice(n)?, offset: 0, base })
     }
 
     /// Returns how many bytes are left.
@@ -69,8 +81,8 @@ impl<'a> Reader<'a> {
         self.bytes.len() - self.offset
     }
 
-    /// Returns the offset of the next byte to read.
-    pub fn offset(&self) -> usize {
+    /// Returns how many bytes were read so far.
+    pub fn position(&self) -> usize {
         self.offset
     }
 
@@ -80,7 +92,11 @@ impl<'a> Reader<'a> {
     /// [`DecodeError::UnexpectedEnd`] if fewer than `n` bytes are left.
     pub fn read_slice(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         if n > self.remaining() {
-            return Err(DecodeError::UnexpectedEnd { offset: self.offset, needed: n, available: self.remaining() });
+            return Err(DecodeError::UnexpectedEnd {
+                offset: self.base + self.offset,
+                needed: n,
+                available: self.remaining(),
+            });
         }
         let slice = &self.bytes[self.offset..self.offset + n];
         self.offset += n;

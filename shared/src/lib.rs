@@ -35,4 +35,4 @@ pub use encode::{Decode, DecodeError, Encode};
 pub use hash::{BlockHash, MerkleRoot, Txid};
 pub use params::{ChainParams, Height, Network};
 pub use pow::{CompactTarget, Target, Work};
-pub use tx::{Coinbase, Transfer, Tx};
+pub use tx::{Coinbase, Memo, Transfer, Tx};

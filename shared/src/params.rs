@@ -230,10 +230,10 @@ pub static DEV: ChainParams = ChainParams {
     genesis: GenesisParams {
         time: GENESIS_TIME,
         bits: CompactTarget::from_consensus(0x207f_ffff),
-        nonce: 0,
+        nonce: 3,
         extra_nonce: 0,
         phrase: "OxCoin dev genesis, 30 Nov 2026: nobody holds a key for this address",
-        hash: "",
+        hash: "33e0e0de476593d52517fcd380eaa90f4581bd2ff0c99976de2a6c61fa226827",
     },
     ..MAIN_PARAMS
 };
@@ -257,9 +257,82 @@ const MAIN_PARAMS: ChainParams = ChainParams {
     genesis: GenesisParams {
         time: GENESIS_TIME,
         bits: CompactTarget::from_consensus(0x1d01_473c),
-        nonce: 0,
-        extra_nonce: 0,
+        nonce: 2_894_490_993,
+        extra_nonce: 1,
         phrase: "OxCoin main genesis, 30 Nov 2026: nobody holds a key for this address",
-        hash: "",
+        hash: "000000003a4a46527f3fdc8c42d45f9286545f8c2d25270505db803ae098b269",
     },
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::encode::Encode;
+    use crate::rules;
+
+    #[test]
+    fn each_genesis_block_has_its_hard_coded_hash_and_valid_proof_of_work() {
+        for network in Network::ALL {
+            let params = network.params();
+            let genesis = params.genesis_block();
+            let hash = genesis.header.hash();
+            assert_eq!(hash.to_string(), params.genesis.hash, "{network}");
+            assert_eq!(genesis.header.validate_pow(params.pow_limit), Ok(hash), "{network}");
+            assert_eq!(genesis.header.bits, params.genesis.bits);
+            assert_eq!(genesis.header.merkle_root, genesis.compute_merkle_root());
+            assert!(genesis.encoded_len() <= params.max_block_size);
+        }
+    }
+
+    #[test]
+    fn genesis_pays_at_most_the_subsidy_to_the_hash_of_its_phrase() {
+        for network in Network::ALL {
+            let params = network.params();
+            let genesis = params.genesis_block();
+            let [Tx::Coinbase(coinbase)] = genesis.txs.as_slice() else { panic!("genesis holds one coinbase") };
+            assert_eq!(coinbase.height, 0);
+            assert!(coinbase.amount <= rules::subsidy(Height::GENESIS, params));
+            assert_eq!(coinbase.to.as_bytes()[..], sha256(params.genesis.phrase.as_bytes())[..20]);
+        }
+    }
+
+    #[test]
+    fn networks_differ_in_every_identity_and_genesis() {
+        let [main, test, dev] = Network::ALL.map(Network::params);
+        for (a, b) in [(main, test), (main, dev), (test, dev)] {
+            assert_ne!(a.chain_id, b.chain_id);
+            assert_ne!(a.address_prefix, b.address_prefix);
+            assert_ne!(a.default_port, b.default_port);
+            assert_ne!(a.genesis_block().header.hash(), b.genesis_block().header.hash());
+        }
+    }
+
+    #[test]
+    fn pow_limits_and_genesis_bits_are_valid_targets_within_the_limit() {
+        for network in Network::ALL {
+            let params = network.params();
+            let limit = params.pow_limit.to_target().expect("pow limit decodes");
+            let genesis = params.genesis.bits.to_target().expect("genesis bits decode");
+            assert!(genesis <= limit, "{network}");
+        }
+    }
+
+    #[test]
+    fn main_and_test_genesis_bits_average_a_minute_on_a_56_mhs_machine() {
+        // Calibration (docs/protocol.md): 2 cores × ~28 MH/s of SHA-NI nonce search.
+        for params in [&MAIN, &TEST] {
+            let work = params.genesis.bits.to_target().expect("valid").to_work();
+            let hashes = u128::from_be_bytes(work.to_be_bytes()[16..].try_into().expect("16 bytes"));
+            let seconds = hashes as f64 / 56e6;
+            assert!((59.0..61.0).contains(&seconds), "{seconds}");
+        }
+    }
+
+    #[test]
+    fn network_names_parse_and_print() {
+        for network in Network::ALL {
+            assert_eq!(network.to_string().parse::<Network>(), Ok(network));
+        }
+        assert!("mainnet".parse::<Network>().is_err());
+    }
+}

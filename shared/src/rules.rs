@@ -265,7 +265,7 @@ pub fn transfer_is_well_formed(transfer: &Transfer, params: &ChainParams) -> Res
     if transfer.memo.len() > MAX_MEMO_LEN {
         return Err(TransferError::MemoTooLong { len: transfer.memo.len() });
     }
-    if std::str::from_utf8(&transfer.memo).is_err() {
+    if transfer.memo.as_str().is_none() {
         return Err(TransferError::InvalidMemo);
     }
     // Consensus: amount ≥ 1.

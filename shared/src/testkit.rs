@@ -12,7 +12,7 @@ use crate::encode::Encode;
 use crate::hash::BlockHash;
 use crate::params::{ChainParams, Height};
 use crate::rules::{self, Account, BlockChanges, BlockContext, BlockError, ParentInfo};
-use crate::tx::{Coinbase, Transfer, Tx, UnsignedTransfer};
+use crate::tx::{Coinbase, Memo, Transfer, Tx, UnsignedTransfer};
 use ed25519_dalek::SigningKey;
 use std::collections::HashMap;
 
@@ -49,7 +49,7 @@ pub fn transfer_with_memo(
         amount: Amount::from_grains(amount),
         fee: Amount::from_grains(fee),
         nonce,
-        memo,
+        memo: Memo::new(memo).expect("test memos are at most 255 bytes"),
     }
     .sign(from)
 }

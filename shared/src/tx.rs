@@ -21,6 +21,70 @@ pub const MAX_MEMO_LEN: usize = 128;
 /// replayed as a signature over anything else.
 pub const SIGNING_DOMAIN: &[u8] = b"oxcoin-tx-v1";
 
+/// A transfer's memo as raw bytes: at most 255, since its length is one byte on the wire.
+///
+/// A *valid* transfer's memo is also at most [`MAX_MEMO_LEN`] bytes of UTF-8; those are rules
+/// with their own error codes, checked after decoding, so this type admits any 255 bytes.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default)]
+pub struct Memo(Vec<u8>);
+
+/// The memo has more bytes than its one-byte length can count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("memo is {0} bytes; no transfer can carry more than 255 (and a valid one at most 128)")]
+pub struct MemoLengthError(pub usize);
+
+impl Memo {
+    /// Most bytes any encoding can carry.
+    pub const MAX_ENCODABLE: usize = u8::MAX as usize;
+
+    /// Wraps `bytes`.
+    ///
+    /// # Errors
+    /// [`MemoLengthError`] over 255 bytes.
+    pub fn new(bytes: Vec<u8>) -> Result<Self, MemoLengthError> {
+        if bytes.len() > Self::MAX_ENCODABLE {
+            return Err(MemoLengthError(bytes.len()));
+        }
+        Ok(Self(bytes))
+    }
+
+    /// Borrows the bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Returns the memo as text, if it is UTF-8.
+    pub fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(&self.0).ok()
+    }
+
+    /// Returns the number of bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Returns whether the memo is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl TryFrom<Vec<u8>> for Memo {
+    type Error = MemoLengthError;
+
+    fn try_from(bytes: Vec<u8>) -> Result<Self, Self::Error> {
+        Self::new(bytes)
+    }
+}
+
+impl TryFrom<&str> for Memo {
+    type Error = MemoLengthError;
+
+    fn try_from(text: &str) -> Result<Self, Self::Error> {
+        Self::new(text.as_bytes().to_vec())
+    }
+}
+
 /// An Ed25519 public key as carried in a transfer: 32 bytes, not yet checked to be a point.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PublicKey(pub [u8; 32]);
@@ -68,7 +132,7 @@ pub struct Transfer {
     pub nonce: u64,
     /// Free text, at most 128 bytes of UTF-8 in a valid transfer (kept as raw bytes so that a
     /// bad memo is a rule failure with its own code, not a parse failure).
-    pub memo: Vec<u8>,
+    pub memo: Memo,
     /// Ed25519 signature over [`SIGNING_DOMAIN`] followed by every byte before it.
     pub signature: [u8; 64],
 }
@@ -87,7 +151,7 @@ pub struct UnsignedTransfer {
     /// Sender's next nonce.
     pub nonce: u64,
     /// Memo bytes.
-    pub memo: Vec<u8>,
+    pub memo: Memo,
 }
 
 impl UnsignedTransfer {
@@ -152,11 +216,9 @@ impl Transfer {
         out.extend_from_slice(&self.amount.to_grains().to_le_bytes());
         out.extend_from_slice(&self.fee.to_grains().to_le_bytes());
         out.extend_from_slice(&self.nonce.to_le_bytes());
-        // The memo length is a u8 on the wire; a longer memo cannot be built by decoding, and
-        // the rules refuse anything over 128 before it could be encoded.
-        let memo_len = u8::try_from(self.memo.len()).expect("memo is at most 255 bytes");
+        let memo_len = u8::try_from(self.memo.len()).expect("a Memo holds at most 255 bytes");
         out.push(memo_len);
-        out.extend_from_slice(&self.memo);
+        out.extend_from_slice(self.memo.as_bytes());
     }
 
     fn decode_body(reader: &mut Reader<'_>) -> Result<Self, DecodeError> {
@@ -167,7 +229,7 @@ impl Transfer {
         let fee = Amount::from_grains(reader.read_u64()?);
         let nonce = reader.read_u64()?;
         let memo_len = usize::from(reader.read_u8()?);
-        let memo = reader.read_slice(memo_len)?.to_vec();
+        let memo = Memo(reader.read_slice(memo_len)?.to_vec());
         let signature = reader.read_array()?;
         Ok(Self { chain_id, from, to, amount, fee, nonce, memo, signature })
     }
@@ -287,5 +349,18 @@ impl Decode for Tx {
             TRANSFER_KIND => Transfer::decode_body(reader).map(Tx::Transfer),
             kind => Err(DecodeError::UnknownKind(kind)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_memo_holds_255_bytes_and_refuses_256() {
+        assert_eq!(Memo::new(vec![0; 255]).map(|m| m.len()), Ok(255));
+        assert_eq!(Memo::new(vec![0; 256]), Err(MemoLengthError(256)));
+        assert_eq!(Memo::try_from("hé").map(|m| m.as_str().map(str::to_owned)), Ok(Some("hé".to_owned())));
+        assert_eq!(Memo::new(vec![0xff]).expect("short").as_str(), None);
     }
 }

@@ -281,7 +281,7 @@ fn block_of_exactly_max_size_passes_and_one_byte_more_is_too_large() {
 
     let mut over = transfers;
     let last = over.pop().unwrap();
-    let mut memo = last.memo.clone();
+    let mut memo = last.memo.as_bytes().to_vec();
     memo.push(b'y');
     over.push(transfer_with_memo(&DEV, &sender, recipient(), 1, 1_000, last.nonce, memo));
     let too_big = chain.next_block(miner(), over);

@@ -209,10 +209,10 @@ pub static TEST: ChainParams = ChainParams {
     genesis: GenesisParams {
         time: GENESIS_TIME,
         bits: CompactTarget::from_consensus(0x1d01_473c),
-        nonce: 0,
-        extra_nonce: 0,
+        nonce: 1_329_535_034,
+        extra_nonce: 3,
         phrase: "OxCoin test genesis, 30 Nov 2026: nobody holds a key for this address",
-        hash: "",
+        hash: "00000000333a6f33b5457b0960886bce54c1543b78b8595e61e62b1a8cfefe3e",
     },
     ..MAIN_PARAMS
 };

@@ -1,9 +1,27 @@
-//! `oxminer`: the OxCoin node. Its command-line surface lives here so tests can drive it; the
-//! node itself (store, chain, mempool, mining, API, peers) arrives with the node issue.
+//! `oxminer`: the OxCoin node. It keeps and validates the chain in an embedded store, mines
+//! with every core, and serves the HTTP API.
+//!
+//! Layout: [`config`] layers the settings; [`store`] is the redb file; [`chain`] the block
+//! index, acceptance pipeline and reorgs; [`mempool`] the pending transfers; [`mining`] the
+//! nonce search; [`node`] wires them; [`api`] serves them over HTTP. `main.rs` only parses the
+//! command line and calls [`run`].
 
+pub mod api;
+pub mod chain;
+pub mod config;
+pub mod mempool;
+pub mod mining;
+pub mod node;
+pub mod store;
+
+use crate::config::{LogFormat, RunArgs, Settings};
+use crate::node::{COOKIE_FILE, Node, write_atomically};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
-use oxcoin::Network;
-use std::path::PathBuf;
+use oxcoin::address::AccountId;
+use oxcoin::keyfile::Keyfile;
+use std::path::Path;
+use std::sync::Arc;
 
 /// Command line of `oxminer` (SPEC §5).
 #[derive(Debug, Parser)]
@@ -12,6 +30,9 @@ pub struct Cli {
     /// What to do; `run` when omitted.
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Flags of `run`, accepted without the word `run` too.
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 /// `oxminer` subcommands.
@@ -21,7 +42,7 @@ pub enum Command {
     Run(RunArgs),
     /// Measure the nonce-search hash rate, in MH/s, for each thread count from 1 to N.
     Bench {
-        /// Highest thread count to measure.
+        /// Highest thread count to measure (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
         /// Seconds per measurement.
@@ -30,29 +51,154 @@ pub enum Command {
     },
 }
 
-/// Flags of `oxminer run`.
-#[derive(Debug, Default, clap::Args)]
-pub struct RunArgs {
-    /// Network to join.
-    #[arg(long, value_parser = clap::value_parser!(Network))]
-    pub network: Option<Network>,
-    /// TOML configuration file.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
-    /// Data folder; each network uses its own subfolder.
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-}
-
 /// Runs the parsed command line.
 ///
 /// # Errors
-/// Every command that is not built yet says so.
-pub fn run(cli: Cli) -> Result<(), String> {
+/// Anything that stops the node from starting, as a message for the operator.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        None | Some(Command::Run(_)) => Err("the node is not built yet: it arrives with the node issue".into()),
-        Some(Command::Bench { .. }) => {
-            Err("the mining benchmark is not built yet: it arrives with the node issue".into())
+        Some(Command::Bench { threads, seconds }) => {
+            mining::bench::run_to_stdout(threads, seconds).map_err(anyhow::Error::msg)
+        }
+        Some(Command::Run(args)) => run_node(&args),
+        None => run_node(&cli.run),
+    }
+}
+
+fn run_node(args: &RunArgs) -> anyhow::Result<()> {
+    let settings = Settings::load(args)?;
+    init_logging(settings.log_format);
+    let dir = settings.network_dir();
+    create_private_dir(&dir)?;
+    let reward = reward_account(&settings)?;
+    let cookie = hex::encode(random_bytes::<32>()?);
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .with_context(|| format!("cannot listen on {}", settings.listen))?;
+    let node = Node::open(settings.clone(), reward, cookie.clone())?;
+    // The cookie exists before the API answers its first request.
+    write_atomically(&dir.join(COOKIE_FILE), cookie.as_bytes(), 0o600)
+        .with_context(|| format!("writing {}", dir.join(COOKIE_FILE).display()))?;
+    tracing::info!(
+        network = %settings.network,
+        height = node.height().0,
+        listen = %listener.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()),
+        data = %dir.display(),
+        "node started"
+    );
+    if settings.mine {
+        node.start_mining()?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve_until_signal(Arc::clone(&node), listener))?;
+    node.shutdown();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn serve_until_signal(node: Arc<Node>, listener: std::net::TcpListener) -> anyhow::Result<()> {
+    let server = api::server(node, listener)?;
+    let handle = server.handle();
+    let mut server = tokio::spawn(server);
+    tokio::select! {
+        result = &mut server => {
+            result.context("the API server task failed")??;
+            anyhow::bail!("the API server stopped unexpectedly");
+        }
+        () = shutdown_signal() => {
+            tracing::info!("stopping");
+            handle.stop(true).await;
+            let _ = server.await;
         }
     }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
+    Ok(bytes)
+}
+
+/// Creates a folder readable by its owner only.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// File name of the wallet the node creates when it mines without a reward address.
+pub const DEFAULT_WALLET: &str = "default.json";
+
+/// The configured reward address, or the default wallet's, creating that wallet (once,
+/// unencrypted, mode 0600) when it does not exist.
+fn reward_account(settings: &Settings) -> anyhow::Result<AccountId> {
+    if let Some(address) = &settings.reward_address {
+        return Ok(address.account());
+    }
+    let path = settings.network_dir().join(DEFAULT_WALLET);
+    if path.exists() {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let keyfile = Keyfile::from_json(&bytes).with_context(|| format!("reading keyfile {}", path.display()))?;
+        if keyfile.network() != settings.network {
+            anyhow::bail!("keyfile {} belongs to network {}", path.display(), keyfile.network());
+        }
+        return Ok(keyfile.address().account());
+    }
+    if !settings.mine {
+        // Nothing to pay: keep the folder free of a wallet nobody asked for.
+        return Ok(AccountId::default());
+    }
+    let secret = zeroize::Zeroizing::new(random_bytes::<32>()?);
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    let keyfile = Keyfile::new_plain("default", settings.network, &key)?;
+    write_atomically(&path, &keyfile.to_json(), 0o600).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        wallet = %path.display(),
+        address = %keyfile.address(),
+        "created an UNENCRYPTED default wallet for the block rewards; encrypt it with: oxwallet --network {} --data-dir {} encrypt --wallet default",
+        settings.network,
+        settings.data_dir.display()
+    );
+    Ok(keyfile.address().account())
 }

@@ -5,8 +5,8 @@ use clap::Parser;
 fn main() -> std::process::ExitCode {
     match oxminer::run(oxminer::Cli::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("oxminer: {message}");
+        Err(error) => {
+            eprintln!("oxminer: {error:#}");
             std::process::ExitCode::FAILURE
         }
     }

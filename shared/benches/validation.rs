@@ -13,7 +13,8 @@
 //! - `block_parts`: the pieces of that overhead, 1 thread: key decompression, signing messages,
 //!   txids and body rules, state application.
 
-use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, VerifyingKey};
 use oxcoin::params::DEV;
 use oxcoin::rules::{self, Account, AccountState, BlockContext, TransferError};
@@ -92,10 +93,6 @@ impl Fixture {
     fn transfers(&self) -> Vec<&Transfer> {
         self.block.txs.iter().filter_map(Tx::as_transfer).collect()
     }
-
-    fn elements(&self) -> Throughput {
-        Throughput::Elements(self.signed.len() as u64)
-    }
 }
 
 /// A recipient that looks random and is never a sender.
@@ -103,6 +100,25 @@ fn recipient(i: u32) -> AccountId {
     let mut seed = [0xA5; 32];
     seed[..4].copy_from_slice(&i.to_le_bytes());
     AccountId::from_public_key(&seed)
+}
+
+/// Opens a group that counts the block's transfers as its elements. One iteration of the big
+/// groups is a whole block's worth of signatures (a few hundred ms on one core): flat sampling,
+/// few samples and a short warm-up keep the whole run to about two minutes.
+fn open_group<'a>(
+    c: &'a mut Criterion,
+    name: &str,
+    measurement_secs: u64,
+    fixture: &Fixture,
+) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(measurement_secs))
+        .sampling_mode(SamplingMode::Flat)
+        .throughput(Throughput::Elements(fixture.signed.len() as u64));
+    group
 }
 
 fn pool(threads: usize) -> ThreadPool {
@@ -133,11 +149,7 @@ fn validation(c: &mut Criterion) {
     let transfers = fixture.transfers();
     let pools: Vec<(usize, ThreadPool)> = THREADS.iter().map(|&n| (n, pool(n))).collect();
 
-    // One iteration is a whole block's worth of signatures (a few hundred ms on one core):
-    // flat sampling with few samples keeps the run to a few minutes.
-    let mut group = c.benchmark_group("verify_strict");
-    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
-    group.throughput(fixture.elements());
+    let mut group = open_group(c, "verify_strict", 10, &fixture);
     group.bench_function("1_thread", |b| b.iter(|| assert!(verify_all(black_box(&fixture.signed)))));
     for (threads, pool) in pools.iter().filter(|(threads, _)| *threads > 1) {
         group.bench_function(threads_id(*threads), |b| {
@@ -146,17 +158,13 @@ fn validation(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("transfer_precheck");
-    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
-    group.throughput(fixture.elements());
+    let mut group = open_group(c, "transfer_precheck", 10, &fixture);
     group.bench_function("1_thread", |b| {
         b.iter(|| assert!(black_box(&transfers).iter().all(|t| rules::transfer_precheck(t, params).is_ok())))
     });
     group.finish();
 
-    let mut group = c.benchmark_group("check_block");
-    group.sample_size(10).measurement_time(Duration::from_secs(10)).sampling_mode(SamplingMode::Flat);
-    group.throughput(fixture.elements());
+    let mut group = open_group(c, "check_block", 10, &fixture);
     for (threads, pool) in &pools {
         group.bench_function(threads_id(*threads), |b| {
             b.iter(|| {
@@ -169,9 +177,7 @@ fn validation(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("block_parts");
-    group.sample_size(10).measurement_time(Duration::from_secs(3)).sampling_mode(SamplingMode::Flat);
-    group.throughput(fixture.elements());
+    let mut group = open_group(c, "block_parts", 3, &fixture);
     group.bench_function("verifying_key_from_bytes", |b| {
         b.iter(|| black_box(&transfers).iter().all(|t| VerifyingKey::from_bytes(&t.from.0).is_ok_and(|k| !k.is_weak())))
     });

@@ -54,6 +54,8 @@ pub enum ErrorCode {
     BadCoinbase,
     /// A transfer of the block breaks a transfer rule.
     InvalidTx,
+    /// The block builds on a block known to be invalid.
+    BadPrevBlock,
     /// The admin token is missing or wrong.
     Unauthorized,
     /// The route exists only on the dev network.
@@ -92,6 +94,7 @@ impl ErrorCode {
             ErrorCode::DuplicateTx => "duplicate_tx",
             ErrorCode::BadCoinbase => "bad_coinbase",
             ErrorCode::InvalidTx => "invalid_tx",
+            ErrorCode::BadPrevBlock => "bad_prev_block",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::NotFound => "not_found",
@@ -128,7 +131,8 @@ impl ErrorCode {
             | ErrorCode::NoCoinbase
             | ErrorCode::DuplicateTx
             | ErrorCode::BadCoinbase
-            | ErrorCode::InvalidTx => 422,
+            | ErrorCode::InvalidTx
+            | ErrorCode::BadPrevBlock => 422,
         }
     }
 }

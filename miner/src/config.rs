@@ -1,0 +1,296 @@
+//! Node settings, layered: built-in defaults < TOML config file < `OXMINER_*` environment <
+//! command-line flags. The file refuses unknown keys, so a typo is an error naming the key.
+
+use clap::{Args, ValueEnum};
+use oxcoin::{Address, Network};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Log line format.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `oxminer run`; each can also come from its `OXMINER_*` variable.
+#[derive(Debug, Default, Clone, Args)]
+pub struct RunArgs {
+    /// Network to join: main, test or dev.
+    #[arg(long, env = "OXMINER_NETWORK", value_parser = clap::value_parser!(Network))]
+    pub network: Option<Network>,
+    /// TOML configuration file.
+    #[arg(long, env = "OXMINER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data folder; each network uses its own subfolder (default: the platform data dir).
+    #[arg(long, env = "OXMINER_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Address and port of the API, dashboard and peer server (default 127.0.0.1:<network port>).
+    #[arg(long, env = "OXMINER_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// A peer to connect to (repeatable), e.g. http://127.0.0.1:28335.
+    #[arg(long = "peer", env = "OXMINER_PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// Use only the given peers: no peer exchange, no remembered peers.
+    #[arg(long, env = "OXMINER_CONNECT_ONLY")]
+    pub connect_only: bool,
+    /// Address that receives the block rewards (default: the default wallet, created if missing).
+    #[arg(long, env = "OXMINER_REWARD_ADDRESS")]
+    pub reward_address: Option<String>,
+    /// Mining threads (default: all cores).
+    #[arg(long, env = "OXMINER_THREADS")]
+    pub threads: Option<usize>,
+    /// Do not mine.
+    #[arg(long, env = "OXMINER_NO_MINE")]
+    pub no_mine: bool,
+    /// Log format.
+    #[arg(long, env = "OXMINER_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The config file's keys; every one optional.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileConfig {
+    /// Network to join.
+    pub network: Option<Network>,
+    /// Data folder.
+    pub data_dir: Option<PathBuf>,
+    /// Listen address.
+    pub listen: Option<SocketAddr>,
+    /// Peers to connect to.
+    pub peers: Vec<String>,
+    /// Use only the configured peers.
+    pub connect_only: Option<bool>,
+    /// Reward address.
+    pub reward_address: Option<String>,
+    /// Mining threads.
+    pub threads: Option<usize>,
+    /// Whether to mine.
+    pub mine: Option<bool>,
+    /// Log format.
+    pub log_format: Option<LogFormat>,
+    /// Most peers kept.
+    pub max_peers: Option<usize>,
+}
+
+/// Why the settings are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The config file cannot be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The config file is not valid TOML for these keys.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and line).
+        message: String,
+    },
+    /// The reward address is not an address of this network.
+    #[error("reward address {address:?}: {reason}")]
+    RewardAddress {
+        /// What was given.
+        address: String,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// Zero mining threads.
+    #[error("threads must be at least 1")]
+    ZeroThreads,
+    /// No data dir given and no platform data dir known.
+    #[error("no data directory: pass --data-dir (the platform data directory could not be determined)")]
+    NoDataDir,
+}
+
+/// The node's settings after layering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Network.
+    pub network: Network,
+    /// Root data folder (the network's folder is inside it).
+    pub data_dir: PathBuf,
+    /// API/peer listen address.
+    pub listen: SocketAddr,
+    /// Peers to connect to.
+    pub peers: Vec<String>,
+    /// Use only `peers`.
+    pub connect_only: bool,
+    /// Reward address; `None` means the default wallet.
+    pub reward_address: Option<Address>,
+    /// Mining threads.
+    pub threads: usize,
+    /// Whether to mine.
+    pub mine: bool,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// Most peers kept.
+    pub max_peers: usize,
+}
+
+impl Settings {
+    /// The folder of this network's files: `<data_dir>/<network>`.
+    pub fn network_dir(&self) -> PathBuf {
+        self.data_dir.join(self.network.as_str())
+    }
+
+    /// Layers defaults < `args.config` file < environment and flags (both already in `args`).
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an unreadable or invalid file, or an invalid value.
+    pub fn load(args: &RunArgs) -> Result<Self, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_config_file(path)?,
+            None => FileConfig::default(),
+        };
+        Self::layer(file, args, default_data_dir())
+    }
+
+    /// Layers an already parsed file under the flags; `platform_dir` is the default data dir.
+    ///
+    /// # Errors
+    /// [`ConfigError`] for an invalid value.
+    pub fn layer(file: FileConfig, args: &RunArgs, platform_dir: Option<PathBuf>) -> Result<Self, ConfigError> {
+        let network = args.network.or(file.network).unwrap_or(Network::Main);
+        let params = network.params();
+        let data_dir = args.data_dir.clone().or(file.data_dir).or(platform_dir).ok_or(ConfigError::NoDataDir)?;
+        let listen = args
+            .listen
+            .or(file.listen)
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], params.default_port)));
+        let mut peers = file.peers;
+        peers.extend(args.peers.iter().cloned());
+        let reward_address = match args.reward_address.clone().or(file.reward_address) {
+            Some(text) => Some(Address::parse_for(&text, network).map_err(|e| ConfigError::RewardAddress {
+                address: text.clone(),
+                reason: e.to_string(),
+            })?),
+            None => None,
+        };
+        let threads = args.threads.or(file.threads).unwrap_or_else(default_threads);
+        if threads == 0 {
+            return Err(ConfigError::ZeroThreads);
+        }
+        Ok(Self {
+            network,
+            data_dir,
+            listen,
+            peers,
+            connect_only: args.connect_only || file.connect_only.unwrap_or(false),
+            reward_address,
+            threads,
+            mine: !args.no_mine && file.mine.unwrap_or(true),
+            log_format: args.log_format.or(file.log_format).unwrap_or_default(),
+            max_peers: file.max_peers.unwrap_or(8),
+        })
+    }
+}
+
+/// Reads and parses a config file.
+///
+/// # Errors
+/// [`ConfigError::Read`] or [`ConfigError::Parse`] (which names an unknown key).
+pub fn read_config_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    parse_config(&text).map_err(|message| ConfigError::Parse { path: path.to_owned(), message })
+}
+
+/// Parses config text.
+///
+/// # Errors
+/// The parser's message, naming the offending key and line.
+pub fn parse_config(text: &str) -> Result<FileConfig, String> {
+    toml::from_str(text).map_err(|e| e.to_string().trim_end().to_owned())
+}
+
+/// The platform data folder (`~/.local/share/oxcoin` on Linux).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "OxCoin", "oxcoin").map(|d| d.data_dir().to_path_buf())
+}
+
+fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> RunArgs {
+        RunArgs::default()
+    }
+
+    #[test]
+    fn defaults_give_a_main_node_on_localhost_mining_with_all_cores() {
+        let s = Settings::layer(FileConfig::default(), &args(), Some("/data".into())).unwrap();
+        assert_eq!(s.network, Network::Main);
+        assert_eq!(s.listen, "127.0.0.1:8334".parse().unwrap());
+        assert!(s.mine && s.threads >= 1 && s.reward_address.is_none());
+        assert_eq!(s.network_dir(), PathBuf::from("/data/main"));
+    }
+
+    #[test]
+    fn the_file_overrides_defaults_and_flags_override_the_file() {
+        let file = parse_config("network = \"dev\"\nthreads = 3\nmine = false\nlisten = \"127.0.0.1:9999\"\n").unwrap();
+        let s = Settings::layer(file, &args(), Some("/d".into())).unwrap();
+        assert_eq!((s.network, s.threads, s.mine), (Network::Dev, 3, false));
+        assert_eq!(s.listen.port(), 9999);
+
+        let file = parse_config("network = \"dev\"\nthreads = 3\n").unwrap();
+        let flags = RunArgs { network: Some(Network::Test), threads: Some(1), ..args() };
+        let s = Settings::layer(file, &flags, Some("/d".into())).unwrap();
+        assert_eq!((s.network, s.threads), (Network::Test, 1));
+        assert_eq!(s.listen.port(), 18334, "the default port follows the network");
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_naming_it() {
+        let err = parse_config("netwrok = \"dev\"\n").unwrap_err();
+        assert!(err.contains("netwrok"), "{err}");
+        let err = parse_config("threads = \"many\"\n").unwrap_err();
+        assert!(err.contains("threads"), "{err}");
+    }
+
+    #[test]
+    fn a_reward_address_of_another_network_is_refused() {
+        let dev = Address::new(Network::Dev, oxcoin::AccountId::from_byte_array([1; 20])).to_string();
+        let flags = RunArgs { reward_address: Some(dev.clone()), ..args() };
+        let err = Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap_err();
+        assert!(matches!(err, ConfigError::RewardAddress { .. }), "{err}");
+        let flags = RunArgs { network: Some(Network::Dev), reward_address: Some(dev), ..args() };
+        assert!(Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap().reward_address.is_some());
+    }
+
+    #[test]
+    fn zero_threads_is_refused() {
+        let flags = RunArgs { threads: Some(0), ..args() };
+        assert!(matches!(Settings::layer(FileConfig::default(), &flags, None), Err(ConfigError::NoDataDir)));
+        let flags = RunArgs { threads: Some(0), data_dir: Some("/d".into()), ..args() };
+        assert!(matches!(Settings::layer(FileConfig::default(), &flags, None), Err(ConfigError::ZeroThreads)));
+    }
+
+    #[test]
+    fn every_file_in_the_config_folder_parses() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config");
+        let mut parsed = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "toml") {
+                read_config_file(&path).unwrap_or_else(|e| panic!("{e}"));
+                parsed += 1;
+            }
+        }
+        assert!(parsed >= 2, "config/ holds miner.toml and dev.toml");
+    }
+}

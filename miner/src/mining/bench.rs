@@ -1,0 +1,300 @@
+//! `oxminer bench`: the nonce-search hash rate per thread count, against reference loops.
+//!
+//! For each thread count from 1 to N, one after the other, each for the same number of seconds:
+//!
+//! - **kernel**: [`kernel::scan_with`] on the best path, 65,536 nonces per call (the workers'
+//!   chunk size order), every thread on its own header;
+//! - **ref 4×SHA-NI**: a plain loop of four independent SHA-256d computations of 80-byte
+//!   headers interleaved with SHA-NI — midstate reused, otherwise the textbook compression
+//!   function on byte buffers: all 64 rounds of both compressions, no early exit (see
+//!   `sha_ni::ShaNi::reference`);
+//! - **ref compress256**: `sha2`'s `compress256` from the midstate, one nonce at a time, no
+//!   early exit;
+//! - **pool**: the real [`Miner`] (rayon pool, extra-nonce roll, chunking, polling) with that
+//!   many threads, from its hash counter.
+//!
+//! The target is bits `0x17034219` (Bitcoin's at block 840,000): never met, and the kernel's
+//! top-word early exit rejects every hash exactly as it would on the main network.
+
+use super::kernel::{self, HeaderJob, KernelPath};
+use super::worker::{Miner, MiningError, Template};
+use oxcoin::{AccountId, Amount, Block, BlockHash, Coinbase, CompactTarget, Header, MerkleRoot, Target, Tx};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// Bits of the benchmark's target: never met in practice.
+const BENCH_BITS: u32 = 0x1703_4219;
+/// Nonces per kernel call.
+const CHUNK: u32 = 1 << 16;
+/// Time the pool gets to start hashing before its counter is read.
+const POOL_WARM_UP: Duration = Duration::from_millis(300);
+
+/// Why the benchmark cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// `--threads 0`.
+    #[error("--threads must be at least 1")]
+    ZeroThreads,
+    /// `--seconds 0`.
+    #[error("--seconds must be at least 1")]
+    ZeroSeconds,
+    /// The worker pool did not start.
+    #[error("cannot start the mining pool")]
+    Pool(#[source] MiningError),
+    /// Writing the report failed.
+    #[error("cannot write the report")]
+    Output(#[source] std::io::Error),
+}
+
+/// Measured hash rates at one thread count.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BenchRow {
+    /// Threads hashing at once.
+    pub threads: usize,
+    /// The kernel ([`kernel::scan_with`] on the best path).
+    pub kernel: Rate,
+    /// The 4-way SHA-NI reference loop; `None` without SHA-NI.
+    pub reference_sha_ni: Option<Rate>,
+    /// The `compress256` reference loop.
+    pub reference_compress256: Rate,
+    /// The worker pool, in wall-clock MH/s.
+    pub pool: f64,
+}
+
+/// Column headers of the report's table.
+const COLUMNS: [&str; 9] = [
+    "threads",
+    "kernel MH/s",
+    "kernel on-CPU",
+    "ref 4xSHA-NI on-CPU",
+    "kernel/ref",
+    "ref compress256 on-CPU",
+    "pool MH/s",
+    "scaling vs 1",
+    "CPU share",
+];
+
+/// Formats table cells right-aligned under [`COLUMNS`].
+fn table_line(cells: &[String]) -> String {
+    let padded: Vec<String> =
+        COLUMNS.iter().zip(cells).map(|(column, cell)| format!("{cell:>width$}", width = column.len())).collect();
+    padded.join("  ")
+}
+
+/// Formats an optional number with `decimals` decimals, or "n/a".
+fn cell(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "n/a".to_string(), |value| format!("{value:.decimals$}"))
+}
+
+/// Runs the benchmark for 1..=`max_threads` threads (default: every logical core),
+/// `seconds` per measurement, writing the report to `out` as it goes.
+///
+/// # Errors
+/// [`BenchError`] for a zero argument, a pool that does not start, or a failed write.
+pub fn run(max_threads: Option<usize>, seconds: u64, out: &mut dyn Write) -> Result<Vec<BenchRow>, BenchError> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let max_threads = max_threads.unwrap_or(cores);
+    if max_threads == 0 {
+        return Err(BenchError::ZeroThreads);
+    }
+    if seconds == 0 {
+        return Err(BenchError::ZeroSeconds);
+    }
+    let duration = Duration::from_secs(seconds);
+    let path = KernelPath::best();
+    let write = |out: &mut dyn Write, text: &str| writeln!(out, "{text}").map_err(BenchError::Output);
+    write(out, "oxminer bench: SHA-256d nonce search over 80-byte headers")?;
+    write(out, &format!("cpu: {} ({cores} logical cores)", cpu_model()))?;
+    write(out, &format!("kernel path: {}", path.describe()))?;
+    write(out, &format!("target: bits {BENCH_BITS:08x} (never met; the top-word early exit rejects each hash)"))?;
+    write(out, &format!("{seconds} s per measurement; MH/s = millions of headers hashed per second;"))?;
+    write(out, "on-CPU = per second the threads actually ran (discounts time other processes took)\n")?;
+    write(out, &COLUMNS.join("  "))?;
+    let mut rows: Vec<BenchRow> = Vec::new();
+    for threads in 1..=max_threads {
+        let kernel = measure(threads, duration, |job, start| {
+            std::hint::black_box(kernel::scan_with(path, job, start, CHUNK));
+        });
+        let reference_sha_ni = kernel::reference_sha_ni_x4(&bench_job(0, 0), 0, 4).map(|_| {
+            measure(threads, duration, |job, start| {
+                std::hint::black_box(kernel::reference_sha_ni_x4(job, start, CHUNK));
+            })
+        });
+        let reference_compress256 = measure(threads, duration, |job, start| {
+            std::hint::black_box(kernel::reference_compress256(job, start, CHUNK));
+        });
+        let pool = measure_pool(threads, duration)?;
+        let row = BenchRow { threads, kernel, reference_sha_ni, reference_compress256, pool };
+        let scaling = rows.first().map_or(1.0, |first| kernel.wall / first.kernel.wall);
+        write(
+            out,
+            &table_line(&[
+                threads.to_string(),
+                format!("{:.2}", kernel.wall),
+                cell(kernel.on_cpu, 2),
+                cell(reference_sha_ni.map(|rate| rate.best()), 2),
+                cell(reference_sha_ni.map(|rate| kernel.best() / rate.best()), 3),
+                format!("{:.2}", reference_compress256.best()),
+                format!("{pool:.2}"),
+                format!("{scaling:.3}"),
+                cell(kernel.cpu_share(), 2),
+            ]),
+        )?;
+        rows.push(row);
+    }
+    if let Some(first) = rows.first() {
+        write(out, "")?;
+        if let Some(reference) = first.reference_sha_ni {
+            let ratio = first.kernel.best() / reference.best();
+            write(out, &format!("per core: kernel / 4-way SHA-NI reference = {ratio:.3} (goal >= 0.9)"))?;
+        }
+        let ratio = first.kernel.best() / first.reference_compress256.best();
+        write(out, &format!("per core: kernel / compress256 reference = {ratio:.3}"))?;
+    }
+    if let [first, second, ..] = rows.as_slice() {
+        write(
+            out,
+            &format!(
+                "1 -> 2 threads (wall clock): kernel x{:.3}, pool x{:.3} (goal >= 1.9)",
+                second.kernel.wall / first.kernel.wall,
+                second.pool / first.pool
+            ),
+        )?;
+    }
+    Ok(rows)
+}
+
+/// Runs [`run`] for the command line, writing to stdout.
+///
+/// # Errors
+/// The [`BenchError`] and its source as one line of text.
+pub fn run_to_stdout(max_threads: Option<usize>, seconds: u64) -> Result<(), String> {
+    run(max_threads, seconds, &mut std::io::stdout().lock()).map(|_| ()).map_err(
+        |error| match std::error::Error::source(&error) {
+            Some(source) => format!("{error}: {source}"),
+            None => error.to_string(),
+        },
+    )
+}
+
+/// Returns the CPU's "model name" from `/proc/cpuinfo`, or "unknown".
+pub fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|line| line.starts_with("model name"))
+                .and_then(|line| line.split_once(':'))
+                .map(|(_, name)| name.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// Returns the benchmark header of thread `index`, in its `round`-th pass over the nonces.
+fn bench_header(index: usize, round: u32) -> Header {
+    let mut merkle = [0u8; 32];
+    for (at, byte) in merkle.iter_mut().enumerate() {
+        *byte = (at as u8).wrapping_mul(31).wrapping_add(index as u8);
+    }
+    Header {
+        version: 0x2000_0000,
+        prev_hash: BlockHash::from_byte_array([index as u8; 32]),
+        merkle_root: MerkleRoot::from_byte_array(merkle),
+        time: 1_795_996_800u32.wrapping_add(round),
+        bits: CompactTarget::from_consensus(BENCH_BITS),
+        nonce: 0,
+    }
+}
+
+fn bench_target() -> Target {
+    CompactTarget::from_consensus(BENCH_BITS).to_target().unwrap_or(Target::from_le_bytes([0; 32]))
+}
+
+fn bench_job(index: usize, round: u32) -> HeaderJob {
+    HeaderJob::new(&bench_header(index, round), bench_target())
+}
+
+/// Hash rates of one measurement, in MH/s, summed over the threads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rate {
+    /// Hashes per second of wall-clock time.
+    pub wall: f64,
+    /// Hashes per second the threads actually ran on a CPU (Linux schedstat), which discounts
+    /// time other processes took from them; `None` where the kernel does not report it.
+    pub on_cpu: Option<f64>,
+}
+
+impl Rate {
+    /// The on-CPU rate where known, else the wall-clock rate.
+    pub fn best(&self) -> f64 {
+        self.on_cpu.unwrap_or(self.wall)
+    }
+
+    /// The fraction of the wall-clock time the threads ran, on average.
+    pub fn cpu_share(&self) -> Option<f64> {
+        self.on_cpu.map(|on_cpu| self.wall / on_cpu)
+    }
+}
+
+/// Returns the time the calling thread has run on a CPU, from `/proc/thread-self/schedstat`.
+fn thread_cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(nanos))
+}
+
+/// Runs `hash_chunk(job, start)` (which hashes [`CHUNK`] nonces) on `threads` threads for
+/// `duration`, each on its own header.
+fn measure(threads: usize, duration: Duration, hash_chunk: impl Fn(&HeaderJob, u32) + Sync) -> Rate {
+    let hash_chunk = &hash_chunk;
+    let per_thread: Vec<(f64, Option<f64>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|index| {
+                scope.spawn(move || {
+                    let mut round = 0;
+                    let mut job = bench_job(index, round);
+                    let mut start = 0u32;
+                    let mut hashes = 0u64;
+                    let (started, cpu_started) = (Instant::now(), thread_cpu_time());
+                    while started.elapsed() < duration {
+                        hash_chunk(&job, start);
+                        hashes += u64::from(CHUNK);
+                        start = start.wrapping_add(CHUNK);
+                        if start == 0 {
+                            round += 1;
+                            job = bench_job(index, round);
+                        }
+                    }
+                    let wall = started.elapsed().as_secs_f64();
+                    let on_cpu = cpu_started
+                        .zip(thread_cpu_time())
+                        .map(|(from, to)| to.saturating_sub(from).as_secs_f64())
+                        .filter(|&seconds| seconds > 0.0);
+                    let mega = hashes as f64 / 1e6;
+                    (mega / wall, on_cpu.map(|seconds| mega / seconds))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().unwrap_or((0.0, None))).collect()
+    });
+    let wall = per_thread.iter().map(|(wall, _)| wall).sum();
+    let on_cpu = per_thread.iter().map(|(_, on_cpu)| *on_cpu).sum::<Option<f64>>();
+    Rate { wall, on_cpu }
+}
+
+/// Runs the worker pool with `threads` threads on an unsolvable template; returns its MH/s.
+fn measure_pool(threads: usize, duration: Duration) -> Result<f64, BenchError> {
+    let coinbase =
+        Coinbase { height: 1, to: AccountId::from_byte_array([7; 20]), amount: Amount::from_grains(1), extra_nonce: 0 };
+    let block = Block { header: bench_header(threads, 0), txs: vec![Tx::Coinbase(coinbase)] };
+    let template = Template::new(block, CompactTarget::from_consensus(0x1d00_ffff)).map_err(BenchError::Pool)?;
+    let miner = Miner::start(threads, |_| {}).map_err(BenchError::Pool)?;
+    miner.set_template(Some(template));
+    std::thread::sleep(POOL_WARM_UP);
+    let (before, started) = (miner.total_hashes(), Instant::now());
+    std::thread::sleep(duration);
+    let hashes = miner.total_hashes() - before;
+    let seconds = started.elapsed().as_secs_f64();
+    miner.stop();
+    Ok(hashes as f64 / seconds / 1e6)
+}

@@ -165,17 +165,15 @@ impl Settings {
         let network = args.network.or(file.network).unwrap_or(Network::Main);
         let params = network.params();
         let data_dir = args.data_dir.clone().or(file.data_dir).or(platform_dir).ok_or(ConfigError::NoDataDir)?;
-        let listen = args
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], params.default_port)));
+        let listen =
+            args.listen.or(file.listen).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], params.default_port)));
         let mut peers = file.peers;
         peers.extend(args.peers.iter().cloned());
         let reward_address = match args.reward_address.clone().or(file.reward_address) {
-            Some(text) => Some(Address::parse_for(&text, network).map_err(|e| ConfigError::RewardAddress {
-                address: text.clone(),
-                reason: e.to_string(),
-            })?),
+            Some(text) => Some(
+                Address::parse_for(&text, network)
+                    .map_err(|e| ConfigError::RewardAddress { address: text.clone(), reason: e.to_string() })?,
+            ),
             None => None,
         };
         let threads = args.threads.or(file.threads).unwrap_or_else(default_threads);

@@ -18,8 +18,6 @@ use crate::config::{LogFormat, RunArgs, Settings};
 use crate::node::{COOKIE_FILE, Node, write_atomically};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use oxcoin::address::AccountId;
-use oxcoin::keyfile::Keyfile;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -70,7 +68,7 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
     let dir = settings.network_dir();
     create_private_dir(&dir)?;
-    let reward = reward_account(&settings)?;
+    let reward = node::reward_account(&settings, settings.mine)?;
     let cookie = hex::encode(random_bytes::<32>()?);
     let listener = std::net::TcpListener::bind(settings.listen)
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
@@ -149,7 +147,11 @@ fn init_logging(format: LogFormat) {
     };
 }
 
-fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
+/// Fills an array from the system's random source.
+///
+/// # Errors
+/// The random source fails.
+pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("the system random source failed: {e}"))?;
     Ok(bytes)
@@ -165,40 +167,4 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
             .with_context(|| format!("restricting {}", dir.display()))?;
     }
     Ok(())
-}
-
-/// File name of the wallet the node creates when it mines without a reward address.
-pub const DEFAULT_WALLET: &str = "default.json";
-
-/// The configured reward address, or the default wallet's, creating that wallet (once,
-/// unencrypted, mode 0600) when it does not exist.
-fn reward_account(settings: &Settings) -> anyhow::Result<AccountId> {
-    if let Some(address) = &settings.reward_address {
-        return Ok(address.account());
-    }
-    let path = settings.network_dir().join(DEFAULT_WALLET);
-    if path.exists() {
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let keyfile = Keyfile::from_json(&bytes).with_context(|| format!("reading keyfile {}", path.display()))?;
-        if keyfile.network() != settings.network {
-            anyhow::bail!("keyfile {} belongs to network {}", path.display(), keyfile.network());
-        }
-        return Ok(keyfile.address().account());
-    }
-    if !settings.mine {
-        // Nothing to pay: keep the folder free of a wallet nobody asked for.
-        return Ok(AccountId::default());
-    }
-    let secret = zeroize::Zeroizing::new(random_bytes::<32>()?);
-    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
-    let keyfile = Keyfile::new_plain("default", settings.network, &key)?;
-    write_atomically(&path, &keyfile.to_json(), 0o600).with_context(|| format!("writing {}", path.display()))?;
-    tracing::warn!(
-        wallet = %path.display(),
-        address = %keyfile.address(),
-        "created an UNENCRYPTED default wallet for the block rewards; encrypt it with: oxwallet --network {} --data-dir {} encrypt --wallet default",
-        settings.network,
-        settings.data_dir.display()
-    );
-    Ok(keyfile.address().account())
 }

@@ -9,9 +9,11 @@ use crate::config::Settings;
 use crate::mempool::{self, Mempool, MempoolConfig, MempoolError};
 use crate::mining::{Miner, Template};
 use crate::store::{Snapshot, StoreError};
+use anyhow::Context;
 use oxcoin::address::AccountId;
 use oxcoin::block::{Block, HEADER_LEN, Header};
 use oxcoin::hash::{BlockHash, Txid};
+use oxcoin::keyfile::Keyfile;
 use oxcoin::params::ChainParams;
 use oxcoin::rules::{self, Account, AccountState};
 use oxcoin::tx::{COINBASE_LEN, Coinbase, Transfer, Tx};
@@ -25,6 +27,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const STORE_FILE: &str = "chain.redb";
 /// File name of the saved mempool.
 pub const MEMPOOL_FILE: &str = "mempool.dat";
+/// How often the hash rate is logged while mining.
+const HASHRATE_LOG_EVERY: Duration = Duration::from_secs(60);
+
 /// File name of the admin token.
 pub const COOKIE_FILE: &str = ".cookie";
 
@@ -103,7 +108,7 @@ pub struct Node {
     mempool: Mutex<Mempool>,
     miner: Mutex<Option<Miner>>,
     mining_enabled: AtomicBool,
-    reward: AccountId,
+    reward: Mutex<Option<AccountId>>,
     cookie: String,
     /// Bumped whenever the mempool changes, so the template keeper knows to refresh.
     mempool_generation: AtomicU64,
@@ -123,7 +128,7 @@ impl Node {
     ///
     /// # Errors
     /// A store that cannot be opened, or a folder that cannot be created.
-    pub fn open(settings: Settings, reward: AccountId, cookie: String) -> anyhow::Result<Arc<Self>> {
+    pub fn open(settings: Settings, reward: Option<AccountId>, cookie: String) -> anyhow::Result<Arc<Self>> {
         let params = settings.network.params();
         let dir = settings.network_dir();
         std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
@@ -136,7 +141,7 @@ impl Node {
             chain: RwLock::new(chain),
             mempool: Mutex::new(Mempool::new(params, MempoolConfig::default())),
             miner: Mutex::new(None),
-            reward,
+            reward: Mutex::new(reward),
             cookie,
             mempool_generation: AtomicU64::new(0),
             template_source: Mutex::new(None),
@@ -188,9 +193,9 @@ impl Node {
         &self.cookie
     }
 
-    /// Where mined rewards go.
-    pub fn reward_account(&self) -> AccountId {
-        self.reward
+    /// Where mined rewards go (`None` until mining has been on without a reward address).
+    pub fn reward_account(&self) -> Option<AccountId> {
+        *lock(&self.reward)
     }
 
     /// Read access to the chain.
@@ -333,7 +338,8 @@ impl Node {
             let mut block = self.block_template(to)?;
             // Dev bits are the easiest target: about two tries per block.
             while block.header.validate_pow(self.params.pow_limit).is_err() {
-                block.header.nonce = block.header.nonce.checked_add(1).ok_or_else(|| anyhow::anyhow!("nonce space exhausted"))?;
+                block.header.nonce =
+                    block.header.nonce.checked_add(1).ok_or_else(|| anyhow::anyhow!("nonce space exhausted"))?;
             }
             let hash = block.header.hash();
             match self.submit_block(block)? {
@@ -350,6 +356,9 @@ impl Node {
     /// # Errors
     /// The miner's thread pool cannot start.
     pub fn start_mining(self: &Arc<Self>) -> anyhow::Result<()> {
+        if self.reward_account().is_none() {
+            *lock(&self.reward) = reward_account(&self.settings, true)?;
+        }
         let weak: Weak<Node> = Arc::downgrade(self);
         let miner = Miner::start(self.settings.threads, move |block| {
             if let Some(node) = weak.upgrade() {
@@ -364,12 +373,18 @@ impl Node {
         *lock(&self.miner) = Some(miner);
         let weak = Arc::downgrade(self);
         std::thread::Builder::new().name("template-keeper".into()).spawn(move || {
+            let mut last_report = std::time::Instant::now();
             while let Some(node) = weak.upgrade() {
                 if lock(&node.miner).is_none() {
                     break;
                 }
                 node.refresh_template(false);
                 node.mempool().expire(unix_now());
+                if last_report.elapsed() >= HASHRATE_LOG_EVERY && node.mining_enabled() {
+                    let (rate, threads) = node.hashrate();
+                    tracing::info!(mhs = format!("{:.2}", rate / 1e6), threads, height = node.height().0, "mining");
+                    last_report = std::time::Instant::now();
+                }
                 drop(node);
                 std::thread::sleep(Duration::from_millis(250));
             }
@@ -411,9 +426,12 @@ impl Node {
         if !stale {
             return;
         }
-        match self.block_template(self.reward).map_err(anyhow::Error::from).and_then(|block| {
-            Template::new(block, self.params.pow_limit).map_err(anyhow::Error::from)
-        }) {
+        let Some(reward) = self.reward_account() else { return };
+        match self
+            .block_template(reward)
+            .map_err(anyhow::Error::from)
+            .and_then(|block| Template::new(block, self.params.pow_limit).map_err(anyhow::Error::from))
+        {
             Ok(template) => {
                 miner.set_template(Some(template));
                 *current = source;
@@ -422,10 +440,17 @@ impl Node {
         }
     }
 
-    /// Turns mining on or off.
-    pub fn set_mining(&self, enabled: bool) {
+    /// Turns mining on or off, starting the miners if this node was started without them.
+    ///
+    /// # Errors
+    /// The miners' thread pool cannot start.
+    pub fn set_mining(self: &Arc<Self>, enabled: bool) -> anyhow::Result<()> {
         self.mining_enabled.store(enabled, Ordering::Relaxed);
+        if enabled && lock(&self.miner).is_none() {
+            return self.start_mining();
+        }
         self.refresh_template(true);
+        Ok(())
     }
 
     /// Whether mining is on.
@@ -471,11 +496,8 @@ impl Node {
 pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp: PathBuf = dir.join(format!(
-        ".{}.tmp{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
+    let tmp: PathBuf =
+        dir.join(format!(".{}.tmp{}", path.file_name().and_then(|n| n.to_str()).unwrap_or("file"), std::process::id()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -494,4 +516,43 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+/// File name of the wallet the node creates when it mines without a reward address.
+pub const DEFAULT_WALLET: &str = "default.json";
+
+/// The configured reward address, or the default wallet's; when `create` is set and that wallet
+/// does not exist, creates it (once, unencrypted, mode 0600) and says so in the log.
+///
+/// # Errors
+/// An unreadable keyfile, one of another network, or a failure to write the new one.
+pub fn reward_account(settings: &Settings, create: bool) -> anyhow::Result<Option<AccountId>> {
+    if let Some(address) = &settings.reward_address {
+        return Ok(Some(address.account()));
+    }
+    let path = settings.network_dir().join(DEFAULT_WALLET);
+    if path.exists() {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let keyfile = Keyfile::from_json(&bytes).with_context(|| format!("reading keyfile {}", path.display()))?;
+        if keyfile.network() != settings.network {
+            anyhow::bail!("keyfile {} belongs to network {}", path.display(), keyfile.network());
+        }
+        return Ok(Some(keyfile.address().account()));
+    }
+    if !create {
+        // Not mining: keep the folder free of a wallet nobody asked for.
+        return Ok(None);
+    }
+    let secret = zeroize::Zeroizing::new(crate::random_bytes::<32>()?);
+    let key = ed25519_dalek::SigningKey::from_bytes(&secret);
+    let keyfile = Keyfile::new_plain("default", settings.network, &key)?;
+    write_atomically(&path, &keyfile.to_json(), 0o600).with_context(|| format!("writing {}", path.display()))?;
+    tracing::warn!(
+        wallet = %path.display(),
+        address = %keyfile.address(),
+        "created an UNENCRYPTED default wallet for the block rewards; encrypt it with: oxwallet --network {} --data-dir {} encrypt --wallet default",
+        settings.network,
+        settings.data_dir.display()
+    );
+    Ok(Some(keyfile.address().account()))
 }

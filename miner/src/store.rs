@@ -366,7 +366,7 @@ impl Store {
     /// # Errors
     /// [`StoreError`] on I/O failure or a block that does not decode.
     pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        Ok(self.raw_block(hash)?.map(|raw| Block::decode(&raw).map_err(|e| corrupt("blocks", e))).transpose()?)
+        self.raw_block(hash)?.map(|raw| Block::decode(&raw).map_err(|e| corrupt("blocks", e))).transpose()
     }
 
     /// Reads a stored block's canonical bytes.
@@ -386,7 +386,7 @@ impl Store {
     pub fn account(&self, id: &AccountId) -> Result<Account, StoreError> {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(ACCOUNTS)?;
-        Ok(table.get(id.as_bytes())?.map(|g| decode_account(&g.value())).unwrap_or_default())
+        Ok(table.get(id.as_bytes())?.map(|g| decode_account(g.value())).unwrap_or_default())
     }
 
     /// Reads several accounts of the tip state at once (one read transaction).
@@ -401,7 +401,7 @@ impl Store {
         let table = txn.open_table(ACCOUNTS)?;
         let mut out = HashMap::new();
         for id in ids {
-            let account = table.get(id.as_bytes())?.map(|g| decode_account(&g.value())).unwrap_or_default();
+            let account = table.get(id.as_bytes())?.map(|g| decode_account(g.value())).unwrap_or_default();
             out.insert(id, account);
         }
         Ok(out)
@@ -516,7 +516,7 @@ impl Snapshot {
 impl AccountState for Snapshot {
     fn account(&self, id: &AccountId) -> Account {
         match self.accounts.get(id.as_bytes()) {
-            Ok(found) => found.map(|g| decode_account(&g.value())).unwrap_or_default(),
+            Ok(found) => found.map(|g| decode_account(g.value())).unwrap_or_default(),
             Err(e) => {
                 self.error.borrow_mut().get_or_insert(e.into());
                 Account::default()
@@ -590,14 +590,14 @@ impl Writer<'_> {
     ) -> Result<HashMap<AccountId, Account>, StoreError> {
         let mut out = HashMap::new();
         for id in ids {
-            let account = self.accounts.get(id.as_bytes())?.map(|g| decode_account(&g.value())).unwrap_or_default();
+            let account = self.accounts.get(id.as_bytes())?.map(|g| decode_account(g.value())).unwrap_or_default();
             out.insert(id, account);
         }
         Ok(out)
     }
 
     fn account_if_present(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self.accounts.get(id.as_bytes())?.map(|g| decode_account(&g.value())))
+        Ok(self.accounts.get(id.as_bytes())?.map(|g| decode_account(g.value())))
     }
 
     /// Connects a validated block on top of the best chain: applies `changes`, records its

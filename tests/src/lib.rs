@@ -66,11 +66,18 @@ impl Response {
 ///
 /// # Errors
 /// The I/O error, or an answer that is not HTTP.
-pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>, headers: &[(&str, &str)]) -> std::io::Result<Response> {
+pub fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&str>,
+    headers: &[(&str, &str)],
+) -> std::io::Result<Response> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let body = body.unwrap_or("");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
     if !body.is_empty() {
         request.push_str("Content-Type: application/json\r\n");
     }
@@ -86,7 +93,8 @@ pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>, head
     let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response");
     let (head, rest) = text.split_once("\r\n\r\n").ok_or_else(bad)?;
     let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
-    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
+    let body =
+        if head.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(rest) } else { rest.to_owned() };
     Ok(Response { status, json: serde_json::from_str(&body).unwrap_or(Value::Null), body })
 }
 
@@ -132,7 +140,8 @@ impl NodeProcess {
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let log = data_dir.join(format!("node-{}.log", addr.port()));
-        let mut node = Self { child: None, addr, data_dir: data_dir.to_owned(), network: network.to_owned(), args, log };
+        let mut node =
+            Self { child: None, addr, data_dir: data_dir.to_owned(), network: network.to_owned(), args, log };
         node.spawn();
         node
     }
@@ -157,10 +166,10 @@ impl NodeProcess {
     pub fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = http(self.addr, "GET", "/api/v1/status", None, &[]) {
-                if r.status == 200 {
-                    return;
-                }
+            if let Ok(r) = http(self.addr, "GET", "/api/v1/status", None, &[])
+                && r.status == 200
+            {
+                return;
             }
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("oxminer exited with {status}:\n{}", self.log());

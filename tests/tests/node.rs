@@ -108,7 +108,8 @@ fn settings_layer_file_under_environment_under_flags() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("node.toml");
     let flag_port = free_port();
-    std::fs::write(&config, format!("network = \"test\"\nmine = false\nlisten = \"127.0.0.1:{}\"\n", free_port())).unwrap();
+    std::fs::write(&config, format!("network = \"test\"\nmine = false\nlisten = \"127.0.0.1:{}\"\n", free_port()))
+        .unwrap();
     // File says test; the environment says dev; the flag sets the port.
     let out = Command::new(binary("oxminer"))
         .args(["run", "--config", config.to_str().unwrap(), "--data-dir", dir.path().to_str().unwrap()])
@@ -209,4 +210,24 @@ fn zero_config_start_mines_on_main_with_a_private_default_wallet() {
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("UNENCRYPTED") && stderr.contains("encrypt"), "{stderr}");
+}
+
+#[test]
+fn mining_switched_on_through_the_admin_api_creates_the_default_wallet_and_mines() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = NodeProcess::start("dev", dir.path(), &["--no-mine", "--threads", "1"]);
+    assert!(!node.network_dir().join("default.json").exists(), "no wallet for a node that does not mine");
+    let unauthorized = node.post("/api/v1/admin/mining", &json!({"enabled": true}));
+    assert_eq!((unauthorized.status, unauthorized.code()), (401, "unauthorized"));
+    let r = node.post_admin("/api/v1/admin/mining", &json!({"enabled": true}));
+    assert_eq!((r.status, &r.json["enabled"]), (200, &json!(true)), "{}", r.body);
+    assert!(node.network_dir().join("default.json").exists());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while node.get("/api/v1/status").json["height"].as_u64().unwrap_or(0) < 1 {
+        assert!(std::time::Instant::now() < deadline, "no block mined:\n{}", node.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let r = node.post_admin("/api/v1/admin/mining", &json!({"enabled": false}));
+    assert_eq!(r.json["enabled"], false, "{}", r.body);
+    assert_eq!(node.get("/api/v1/status").json["mining"]["enabled"], false);
 }

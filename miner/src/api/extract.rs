@@ -136,7 +136,7 @@ impl FromRequest for DevOnly {
 pub async fn blocking<T, F>(node: &web::Data<Node>, f: F) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Node) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&std::sync::Arc<Node>) -> Result<T, ApiError> + Send + 'static,
 {
     let node = node.clone().into_inner();
     web::block(move || f(&node)).await?

@@ -35,7 +35,7 @@ fn open_node(network: Network) -> (Arc<Node>, tempfile::TempDir) {
         log_format: LogFormat::Text,
         max_peers: 8,
     };
-    let node = Node::open(settings, AccountId::default(), COOKIE.to_owned()).expect("the node opens");
+    let node = Node::open(settings, Some(AccountId::default()), COOKIE.to_owned()).expect("the node opens");
     (node, dir)
 }
 
@@ -192,7 +192,9 @@ async fn status_blocks_generate_and_routing() {
     assert_eq!(heights(&send!(app, get("/blocks?from=10")).1), Vec::<u64>::new());
     assert_error(&send!(app, get("/blocks?limit=101")), 400, "malformed");
     assert_error(&send!(app, get("/blocks?limit=0")), 400, "malformed");
-    assert_error(&send!(app, get("/blocks?limit=abc")), 400, "malformed");
+    let refused = send!(app, get("/blocks?limit=abc"));
+    assert_error(&refused, 400, "malformed");
+    assert!(refused.1["error"]["message"].as_str().is_some_and(|m| m.starts_with("limit")), "{}", refused.1);
     assert_error(&send!(app, get("/blocks?bogus=1")), 400, "malformed");
 
     // Routing: unknown paths, wrong methods, the dashboard placeholder.
@@ -396,6 +398,8 @@ async fn every_refusal_of_post_txs_changes_nothing() {
     cases.push(("raw_hex with fields", post("/txs", &both), 400, "malformed"));
     let big = json!({"raw_hex": "00".repeat(2100)});
     cases.push(("oversize", post("/txs", &big), 413, "too_large"));
+    let declared = post("/txs", &raw_tx(&pending)).insert_header(("content-length", "5000"));
+    cases.push(("declared oversize", declared, 413, "too_large"));
     let text = TestRequest::post().uri("/api/v1/txs").insert_header(("content-type", "text/plain"));
     cases.push(("content type", text.set_payload(raw_tx(&pending).to_string()), 400, "malformed"));
     cases.push(("not json", json_text("/txs", "{".to_owned()), 400, "malformed"));
@@ -515,6 +519,10 @@ async fn post_blocks_outcomes() {
     old.header.time = dev().genesis.time;
     testkit::solve(&mut old.header, dev());
     cases.push(("time_too_old", post("/blocks", &raw_block(&old)), 422, "time_too_old"));
+    let mut future = next(miner);
+    future.header.time = u32::try_from(crate::node::unix_now() + 3600).expect("a 32-bit time");
+    testkit::solve(&mut future.header, dev());
+    cases.push(("time_too_new", post("/blocks", &raw_block(&future)), 422, "time_too_new"));
     let mut merkle = next(miner);
     merkle.header.merkle_root =
         testkit::block(dev(), tip, height + 1, time + 1, AccountId::default(), Vec::new()).header.merkle_root;
@@ -526,6 +534,19 @@ async fn post_blocks_outcomes() {
     }
     testkit::reseal(&mut coinbase, dev());
     cases.push(("bad_coinbase", post("/blocks", &raw_block(&coinbase)), 422, "bad_coinbase"));
+    let mut empty = next(miner);
+    empty.txs.clear();
+    testkit::reseal(&mut empty, dev());
+    cases.push(("no_coinbase", post("/blocks", &raw_block(&empty)), 422, "no_coinbase"));
+    let payer = key(1, 0);
+    let spend = testkit::transfer(dev(), &payer, miner, 1000, 1000, 0);
+    let twice = testkit::block(dev(), tip, height + 1, time + 1, miner, vec![spend.clone(), spend.clone()]);
+    cases.push(("duplicate_tx", post("/blocks", &raw_block(&twice)), 422, "duplicate_tx"));
+    let unfunded = testkit::block(dev(), tip, height + 1, time + 1, miner, vec![spend]);
+    cases.push(("invalid_tx", post("/blocks", &raw_block(&unfunded)), 422, "invalid_tx"));
+    cases.push(("known invalid", post("/blocks", &raw_block(&coinbase)), 422, "bad_coinbase"));
+    let child = testkit::block(dev(), coinbase.header.hash(), height + 2, time + 2, miner, Vec::new());
+    cases.push(("bad_prev_block", post("/blocks", &raw_block(&child)), 422, "bad_prev_block"));
     let before = snapshot!(app, miner);
     for (name, request, status, code) in cases {
         let got = send!(app, request);

@@ -5,8 +5,8 @@
 //! (16 header bytes and padding) and the second SHA-256 (32 bytes and padding). Two paths do the
 //! work and agree bit for bit (the tests check it):
 //!
-//! - **SHA-NI** (`sha_ni.rs`, x86_64 only): four nonces interleaved, chosen at run time when the
-//!   CPU has the SHA extensions, SSE4.1 and SSSE3;
+//! - **SHA-NI** (`sha_ni.rs`, x86_64 only): several nonces interleaved, chosen at run time when
+//!   the CPU has the SHA extensions, SSE4.1 and SSSE3;
 //! - **portable**: `sha2`'s `compress256`, one nonce at a time, everywhere else.
 //!
 //! Most hashes fail on their most significant word, so both paths compare that word first and
@@ -143,7 +143,7 @@ fn scan_portable(job: &HeaderJob, start: u32, count: u32) -> Option<u32> {
 /// Which implementation of the kernel runs.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum KernelPath {
-    /// x86_64 SHA extensions, four nonces interleaved.
+    /// x86_64 SHA extensions, several nonces interleaved.
     ShaNi,
     /// `sha2`'s `compress256`, one nonce at a time (itself SHA-NI accelerated where available,
     /// without the interleaving).
@@ -165,10 +165,15 @@ impl KernelPath {
     }
 
     /// Returns a short human description.
-    pub fn describe(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            Self::ShaNi => "SHA-NI, 4 nonces interleaved (sha, sse4.1, ssse3 detected at run time)",
-            Self::Portable => "portable (sha2 compress256, one nonce at a time)",
+            #[cfg(target_arch = "x86_64")]
+            Self::ShaNi => {
+                format!("SHA-NI, {} nonces interleaved (sha, sse4.1, ssse3 detected at run time)", super::sha_ni::LANES)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            Self::ShaNi => "SHA-NI (x86_64 only)".to_string(),
+            Self::Portable => "portable (sha2 compress256, one nonce at a time)".to_string(),
         }
     }
 }
@@ -215,9 +220,9 @@ pub fn hash_nonces(path: KernelPath, job: &HeaderJob, start: u32, count: u32) ->
         (KernelPath::ShaNi, Some(sha_ni)) => {
             let nonces: Vec<u32> = nonces.collect();
             let mut out = Vec::with_capacity(nonces.len());
-            for group in nonces.chunks(4) {
+            for group in nonces.chunks(super::sha_ni::LANES) {
                 let lanes = std::array::from_fn(|lane| group.get(lane).copied().unwrap_or(0));
-                out.extend(sha_ni.hash4(job, lanes).iter().take(group.len()).map(digest));
+                out.extend(sha_ni.hash_lanes(job, lanes).iter().take(group.len()).map(digest));
             }
             out
         }

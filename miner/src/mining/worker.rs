@@ -179,7 +179,7 @@ impl Miner {
             .map_err(MiningError::ThreadPool)?;
         let workers = Arc::clone(&shared);
         pool.spawn_broadcast(move |context| work(&workers, context.index(), context.num_threads()));
-        tracing::info!(threads, kernel = shared.kernel.describe(), "mining pool started");
+        tracing::info!(threads, kernel = %shared.kernel.describe(), "mining pool started");
         Ok(Self { shared, pool: Some(pool), exited, threads })
     }
 

@@ -67,7 +67,7 @@ async fn set_mining(
 ) -> Result<web::Json<MiningRequest>, ApiError> {
     let enabled = body.0.enabled;
     blocking(&node, move |node| {
-        node.set_mining(enabled);
+        node.set_mining(enabled).map_err(|e| ApiError::internal(&e))?;
         Ok(web::Json(MiningRequest { enabled: node.mining_enabled() }))
     })
     .await

@@ -284,7 +284,8 @@ mod tests {
         let mut parsed = 0;
         for entry in std::fs::read_dir(&dir).unwrap() {
             let path = entry.unwrap().path();
-            if path.extension().is_some_and(|e| e == "toml") {
+            // wallet.toml belongs to oxwallet, whose own test parses it.
+            if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("wallet.toml") {
                 read_config_file(&path).unwrap_or_else(|e| panic!("{e}"));
                 parsed += 1;
             }

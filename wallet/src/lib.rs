@@ -1,44 +1,28 @@
-//! `oxwallet`: the OxCoin wallet CLI. Its command-line surface lives here so tests can drive it;
-//! keyfiles, signing and the node client arrive with the wallet issue.
+//! `oxwallet`: the OxCoin wallet CLI (SPEC §7).
+//!
+//! The keyfile format, the recovery phrase, amounts, addresses and transfer signing all come from
+//! the `oxcoin` crate, the same code the node runs; this crate adds what only a program on a
+//! user's machine needs: files with the right permissions ([`keystore`]), passwords from a
+//! terminal or a script ([`password`]), a small blocking HTTP client for the node's API
+//! ([`client`]), and one module per command. The wallet never links the node: it talks to it over
+//! HTTP like any other client. Errors go up as `anyhow` chains and are printed on one line by
+//! `main.rs`.
 
-use clap::{Parser, Subcommand};
-use oxcoin::Network;
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod keystore;
+pub mod output;
+pub mod password;
 
-/// Command line of `oxwallet` (SPEC §7).
-#[derive(Debug, Parser)]
-#[command(name = "oxwallet", version, about = "OxCoin wallet: keys, addresses, sending and history")]
-pub struct Cli {
-    /// Network of the keyfiles and the node.
-    #[arg(long, global = true, default_value = "main", value_parser = clap::value_parser!(Network))]
-    pub network: Network,
-    /// What to do.
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-/// `oxwallet` subcommands.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Create a keyfile and show its address and recovery phrase once.
-    New,
-    /// Recreate a keyfile from its recovery phrase.
-    Restore,
-    /// List keyfiles.
-    List,
-    /// Show a keyfile's address.
-    Address,
-    /// Show spendable, immature and pending balances.
-    Balance,
-    /// Sign and submit a transfer.
-    Send,
-    /// Show the transaction history.
-    History,
-}
+pub use cli::{Cli, Command};
 
 /// Runs the parsed command line.
 ///
 /// # Errors
-/// Every command that is not built yet says so.
-pub fn run(cli: Cli) -> Result<(), String> {
-    Err(format!("`{:?}` is not built yet: it arrives with the wallet issue", cli.command).to_lowercase())
+/// Whatever stopped the command, as a chain of messages meant to be printed on one line.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let context = commands::Context::resolve(&cli)?;
+    commands::dispatch(&context, cli.command)
 }

@@ -298,3 +298,50 @@ fn measure_pool(threads: usize, duration: Duration) -> Result<f64, BenchError> {
     miner.stop();
     Ok(hashes as f64 / seconds / 1e6)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zero_threads_or_seconds_are_refused() {
+        let mut out = Vec::new();
+        assert!(matches!(run(Some(0), 1, &mut out), Err(BenchError::ZeroThreads)));
+        assert!(matches!(run(Some(1), 0, &mut out), Err(BenchError::ZeroSeconds)));
+        assert!(out.is_empty(), "nothing printed before the arguments are checked");
+    }
+
+    #[test]
+    fn the_bench_target_is_realistic_and_never_met() {
+        let target = bench_target();
+        assert_eq!(target.to_compact_lossy().to_consensus(), BENCH_BITS);
+        // The top 64 bits of the target are zero: only a hash with 64 leading zero bits could
+        // meet it, so no benchmark run ever stops early.
+        assert_eq!(target.to_le_bytes()[24..], [0; 8]);
+    }
+
+    #[test]
+    fn table_cells_line_up_under_their_headers() {
+        let cells: Vec<String> = COLUMNS.iter().map(|_| "1.00".to_string()).collect();
+        let line = table_line(&cells);
+        assert_eq!(line.len(), COLUMNS.join("  ").len());
+        assert!(line.ends_with("1.00"));
+        assert_eq!(cell(None, 2), "n/a");
+        assert_eq!(cell(Some(1.23456), 3), "1.235");
+    }
+
+    #[test]
+    fn rates_prefer_on_cpu_time() {
+        let rate = Rate { wall: 5.0, on_cpu: Some(10.0) };
+        assert_eq!(rate.best(), 10.0);
+        assert_eq!(rate.cpu_share(), Some(0.5));
+        let wall_only = Rate { wall: 5.0, on_cpu: None };
+        assert_eq!(wall_only.best(), 5.0);
+        assert_eq!(wall_only.cpu_share(), None);
+    }
+
+    #[test]
+    fn cpu_model_is_never_empty() {
+        assert!(!cpu_model().is_empty());
+    }
+}

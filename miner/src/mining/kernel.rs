@@ -59,7 +59,11 @@ impl HeaderJob {
     pub fn target(&self) -> Target {
         self.target
     }
+}
 
+/// What the SHA-NI kernel reads from a job.
+#[cfg(target_arch = "x86_64")]
+impl HeaderJob {
     /// SHA-256 state after the header's first 64 bytes.
     pub(super) fn midstate(&self) -> &[u32; 8] {
         &self.midstate
@@ -88,12 +92,12 @@ impl HeaderJob {
 
 /// Returns the most significant 32 bits of the hash, read as a little-endian integer, given
 /// the final SHA-256d state: the last digest word, byte-swapped.
-pub(super) fn top_word(state: &[u32; 8]) -> u32 {
+fn top_word(state: &[u32; 8]) -> u32 {
     state[7].swap_bytes()
 }
 
 /// Returns the block hash whose digest is the big-endian encoding of `state`.
-pub(super) fn digest(state: &[u32; 8]) -> BlockHash {
+fn digest(state: &[u32; 8]) -> BlockHash {
     let mut bytes = [0u8; 32];
     for (chunk, word) in bytes.chunks_exact_mut(4).zip(state) {
         chunk.copy_from_slice(&word.to_be_bytes());
@@ -123,11 +127,6 @@ fn portable_state(job: &HeaderJob, nonce: u32) -> [u32; 8] {
     let mut second = IV;
     compress256(&mut second, &[block2]);
     second
-}
-
-/// Returns the end (exclusive) of `count` nonces from `start`, never past the 32-bit nonce space.
-pub(super) fn range_end(start: u32, count: u32) -> u64 {
-    (u64::from(start) + u64::from(count)).min(1 << 32)
 }
 
 /// Scans with `compress256`, one nonce at a time.

@@ -31,7 +31,7 @@
 // only after run-time detection has seen every feature the functions enable.
 #![allow(unsafe_code)]
 
-use super::kernel::{HeaderJob, IV, range_end};
+use super::kernel::{HeaderJob, IV};
 use core::arch::x86_64::*;
 
 /// Nonces the kernel hashes together (see the module documentation for why two).
@@ -91,6 +91,11 @@ impl ShaNi {
         // SAFETY: `self` proves sha, sse4.1 and ssse3, the features `reference_loop` enables.
         unsafe { reference_loop(job, start, count) }
     }
+}
+
+/// Returns the end (exclusive) of `count` nonces from `start`, never past the 32-bit nonce space.
+fn range_end(start: u32, count: u32) -> u64 {
+    (u64::from(start) + u64::from(count)).min(1 << 32)
 }
 
 /// Builds the round-constant vector of quad `q` (rounds `4q..4q + 4`).

@@ -1,0 +1,29 @@
+//! `encrypt`: seals an unencrypted keyfile under a new password.
+
+use super::{Context, random};
+use anyhow::bail;
+
+/// Encrypts the keyfile in place (atomically).
+///
+/// # Errors
+/// Already encrypted, no password, or a write failure; the file is then unchanged.
+pub(super) fn run(context: &Context, wallet: &str) -> anyhow::Result<()> {
+    let loaded = context.load(wallet)?;
+    if loaded.keyfile.is_encrypted() {
+        bail!(
+            "wallet {wallet:?} is already encrypted; to change its password use: oxwallet change-password --wallet {wallet}"
+        );
+    }
+    let password = context.password().new_password(wallet)?;
+    let sealed = loaded.keyfile.encrypt(password.as_bytes(), random()?, random()?)?;
+    context.keystore.write(wallet, &sealed.to_json(), true)?;
+    if context.json {
+        return crate::output::print_json(&serde_json::json!({
+            "name": wallet,
+            "keyfile": loaded.path.display().to_string(),
+            "encrypted": true,
+        }));
+    }
+    println!("Wallet {wallet:?} is now encrypted: {}", loaded.path.display());
+    Ok(())
+}

@@ -202,3 +202,37 @@ fn wait(client: &Client, txid: &str, target: u64, timeout: Duration) -> anyhow::
         std::thread::sleep(Duration::from_millis(500));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every code `POST /txs` can answer becomes its own sentence, never the generic fallback.
+    #[test]
+    fn every_transfer_refusal_code_has_its_own_sentence() {
+        let client = Client::new("http://127.0.0.1:28334").expect("url");
+        let info = AddressInfo { balance: 5, immature: 0, pending_in: 0, pending_out: 1, nonce: 0, next_nonce: 0 };
+        let codes = [
+            ErrorCode::Duplicate,
+            ErrorCode::WrongChain,
+            ErrorCode::MemoTooLong,
+            ErrorCode::InvalidMemo,
+            ErrorCode::ZeroAmount,
+            ErrorCode::FeeTooLow,
+            ErrorCode::InvalidSignature,
+            ErrorCode::NonceTooLow,
+            ErrorCode::NonceGap,
+            ErrorCode::InsufficientFunds,
+            ErrorCode::ReplacementUnderpriced,
+            ErrorCode::MempoolFull,
+            ErrorCode::RateLimited,
+        ];
+        for code in codes {
+            let refusal =
+                ApiError { status: code.http_status(), code: code.as_str().to_owned(), message: "why".to_owned() };
+            let text = explain(&refusal, &client, Amount::ONE_OXC, Amount::ONE_GRAIN, 3, &info);
+            assert!(!text.contains("the node refused the transfer ("), "{code}: {text}");
+            assert!(text.ends_with("nothing was sent") && text.contains(code.as_str()), "{text}");
+        }
+    }
+}

@@ -3,8 +3,8 @@
 //!
 //! Layout: [`config`] layers the settings; [`store`] is the redb file; [`chain`] the block
 //! index, acceptance pipeline and reorgs; [`mempool`] the pending transfers; [`mining`] the
-//! nonce search; [`node`] wires them; [`api`] serves them over HTTP. `main.rs` only parses the
-//! command line and calls [`run`].
+//! nonce search; [`node`] wires them; [`api`] serves them over HTTP; [`p2p`] syncs and relays
+//! with peers. `main.rs` only parses the command line and calls [`run`].
 
 pub mod api;
 pub mod chain;
@@ -12,6 +12,7 @@ pub mod config;
 pub mod mempool;
 pub mod mining;
 pub mod node;
+pub mod p2p;
 pub mod store;
 
 use crate::config::{LogFormat, RunArgs, Settings};
@@ -91,6 +92,7 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    p2p::start(&node).context("starting peer-to-peer")?;
     runtime.block_on(serve_until_signal(Arc::clone(&node), listener))?;
     node.shutdown();
     tracing::info!("stopped");

@@ -114,6 +114,8 @@ pub struct Node {
     mempool_generation: AtomicU64,
     /// The (tip, mempool generation) the current template was built from.
     template_source: Mutex<Option<(BlockHash, u64)>>,
+    /// The peers, once peer-to-peer has started: told of every accepted block and transfer.
+    peer_manager: std::sync::OnceLock<Arc<crate::p2p::PeerManager>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -145,6 +147,7 @@ impl Node {
             cookie,
             mempool_generation: AtomicU64::new(0),
             template_source: Mutex::new(None),
+            peer_manager: std::sync::OnceLock::new(),
         });
         node.reload_mempool(&dir.join(MEMPOOL_FILE));
         Ok(node)
@@ -186,6 +189,16 @@ impl Node {
     /// The settings the node runs with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The peer manager, once peer-to-peer has started.
+    pub fn peer_manager(&self) -> Option<&Arc<crate::p2p::PeerManager>> {
+        self.peer_manager.get()
+    }
+
+    /// Hands the node its peer manager (once; later calls are ignored).
+    pub fn set_peer_manager(&self, manager: Arc<crate::p2p::PeerManager>) {
+        let _ = self.peer_manager.set(manager);
     }
 
     /// The admin token.
@@ -235,12 +248,16 @@ impl Node {
         }
         // The expensive signature check, outside every lock.
         mempool::precheck(&transfer, self.params)?;
+        let relay_copy = self.peer_manager.get().map(|_| transfer.clone());
         let chain = self.chain_read();
         let state = self.next_state(&chain)?;
         let inserted = self.mempool().insert_prechecked(transfer, txid, unix_now(), &state);
         state.check()?;
         let inserted = inserted?;
         self.mempool_generation.fetch_add(1, Ordering::Relaxed);
+        if let (Some(p2p), Some(transfer)) = (self.peer_manager.get(), relay_copy) {
+            p2p.transfer_accepted(&transfer);
+        }
         Ok(inserted.txid)
     }
 
@@ -263,6 +280,9 @@ impl Node {
                 tracing::info!(height = self.chain_read().height().0, hash = %tip.header.hash(), txs = tip.txs.len(), "new tip");
             }
             self.refresh_template(true);
+            if let Some(p2p) = self.peer_manager.get() {
+                p2p.blocks_connected(&update.connected);
+            }
         }
         result
     }

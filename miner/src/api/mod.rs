@@ -14,7 +14,8 @@
 //! - History pages: `before` is a txid of the history (pending or confirmed); the page holds
 //!   the rows after it in the order pending (newest received first), then confirmed (highest
 //!   block first, last in its block first).
-//! - `POST`/`DELETE /admin/peers` answer 501 `not_implemented` until peer-to-peer exists.
+//! - `POST`/`DELETE /admin/peers` answer 501 `not_implemented` when peer-to-peer is not running.
+//! - The peer routes live under `/p2p` ([`crate::p2p`]), outside the OpenAPI document.
 //! - The OpenAPI document is collected from the registered handlers by utoipa-actix-web.
 
 pub mod error;
@@ -80,6 +81,7 @@ pub fn app(
         .app_data(
             web::JsonConfig::default().limit(extract::SMALL_BODY_LIMIT).error_handler(|e, _| json_error(&e).into()),
         )
+        .service(web::scope("/p2p").configure(routes::p2p::configure))
         .route("/", web::get().to(dashboard))
         .default_service(web::to(fallback))
 }

@@ -2,7 +2,7 @@
 
 use crate::api::error::{ApiError, ErrorBody};
 use crate::api::extract::{Admin, BodyLimit, DevOnly, JsonBody, SMALL_BODY_LIMIT, blocking};
-use crate::api::json::{GenerateJson, GenerateRequest, MiningRequest, PeerRequest, PeersJson};
+use crate::api::json::{GenerateJson, GenerateRequest, MiningRequest, PeerJson, PeerRequest, PeersJson};
 use crate::node::Node;
 use actix_web::{HttpResponse, delete, get, post, web};
 use oxcoin::{Address, ChainParams};
@@ -35,14 +35,22 @@ impl BodyLimit for GenerateRequest {
 
 /// Lists connected peers.
 ///
-/// Each with its height and when it last answered (none until peer-to-peer arrives).
+/// Each with its height and when it last answered (Unix seconds): the peers that answered a
+/// poll within the last 10 seconds.
 #[utoipa::path(
     tag = "peers",
     responses((status = 200, description = "Connected peers", body = PeersJson))
 )]
 #[get("/peers")]
-async fn get_peers() -> web::Json<PeersJson> {
-    web::Json(PeersJson { peers: Vec::new() })
+async fn get_peers(node: web::Data<Node>) -> web::Json<PeersJson> {
+    web::Json(peers_json(&node))
+}
+
+fn peers_json(node: &Node) -> PeersJson {
+    let peers = node.peer_manager().map(|p| p.connected()).unwrap_or_default();
+    PeersJson {
+        peers: peers.into_iter().map(|p| PeerJson { url: p.url, height: p.height, last_seen: p.last_seen }).collect(),
+    }
 }
 
 /// Turns the local miner on or off.
@@ -73,38 +81,50 @@ async fn set_mining(
     .await
 }
 
-/// Adds a peer (not implemented yet).
+/// Adds a peer.
 ///
-/// Reserved: peer-to-peer arrives in a later version; answers 501 `not_implemented`.
+/// `{"url": "http://host:port"}`; the node polls it, syncs from it when it has more work and
+/// relays to it. Answers the connected peers (the new one joins once it answers).
 #[utoipa::path(
     tag = "admin",
     security(("cookie" = [])),
     request_body = PeerRequest,
     responses(
+        (status = 200, description = "Added (or already known); the connected peers", body = PeersJson),
+        (status = 400, description = "`malformed` URL (`http://host:port`), our own, or banned", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 501, description = "`not_implemented` yet", body = ErrorBody),
     )
 )]
 #[post("/admin/peers")]
-async fn add_peer(_: Admin, body: JsonBody<PeerRequest>) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_implemented(format!("cannot add peer {}: peer-to-peer is not built yet", body.0.url)))
+async fn add_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) -> Result<HttpResponse, ApiError> {
+    let p2p = node.peer_manager().ok_or_else(|| ApiError::not_implemented("peer-to-peer is not running"))?;
+    if p2p.add(&body.0.url, true).map_err(ApiError::malformed)? {
+        tracing::info!(peer = body.0.url, "peer added");
+    }
+    Ok(HttpResponse::Ok().json(peers_json(&node)))
 }
 
-/// Removes a peer (not implemented yet).
+/// Removes a peer.
 ///
-/// Reserved: peer-to-peer arrives in a later version; answers 501 `not_implemented`.
+/// `{"url": "http://host:port"}`; answers the connected peers left.
 #[utoipa::path(
     tag = "admin",
     security(("cookie" = [])),
     request_body = PeerRequest,
     responses(
+        (status = 200, description = "Removed; the connected peers left", body = PeersJson),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
-        (status = 501, description = "`not_implemented` yet", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such peer", body = ErrorBody),
     )
 )]
 #[delete("/admin/peers")]
-async fn remove_peer(_: Admin, body: JsonBody<PeerRequest>) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_implemented(format!("cannot remove peer {}: peer-to-peer is not built yet", body.0.url)))
+async fn remove_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) -> Result<HttpResponse, ApiError> {
+    let p2p = node.peer_manager().ok_or_else(|| ApiError::not_implemented("peer-to-peer is not running"))?;
+    if !p2p.remove(&body.0.url) {
+        return Err(ApiError::not_found(format!("no peer {}", body.0.url)));
+    }
+    tracing::info!(peer = body.0.url, "peer removed");
+    Ok(HttpResponse::Ok().json(peers_json(&node)))
 }
 
 /// Mines blocks on demand (dev network only).

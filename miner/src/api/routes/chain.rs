@@ -57,7 +57,7 @@ async fn get_status(node: web::Data<Node>) -> Result<web::Json<StatusJson>, ApiE
                 let pool = node.mempool();
                 MempoolSummary { count: pool.len() as u64, bytes: pool.bytes() as u64 }
             },
-            peers: 0,
+            peers: node.peer_manager().map_or(0, |p| p.connected().len() as u64),
             mining: MiningJson { enabled, threads: threads as u64, hashrate },
         };
         Ok(web::Json(json))

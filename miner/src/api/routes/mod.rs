@@ -3,6 +3,7 @@
 mod addresses;
 mod admin;
 mod chain;
+pub(super) mod p2p;
 mod txs;
 
 use utoipa_actix_web::service_config::ServiceConfig;

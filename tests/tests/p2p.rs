@@ -1,0 +1,231 @@
+//! Peer-to-peer between real nodes on 127.0.0.1: relay of blocks and transfers along a chain of
+//! peers, a fresh node syncing a long chain, a healed partition (most work wins, the loser's
+//! transfer returns to its mempool), and peers that send garbage or never answer.
+
+use oxcoin::testkit::{account_of, key, transfer};
+use oxcoin::{Address, Encode, Network};
+use oxcoin_tests::{NodeProcess, http};
+use serde_json::json;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long any propagation may take before a test fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn address(seed: u8) -> String {
+    Address::new(Network::Dev, account_of(&key(seed, 0))).to_string()
+}
+
+fn url(node: &NodeProcess) -> String {
+    format!("http://{}", node.addr)
+}
+
+fn start(dir: &Path, peers: &[String]) -> NodeProcess {
+    let mut args = vec!["--no-mine"];
+    for peer in peers {
+        args.extend(["--peer", peer.as_str()]);
+    }
+    NodeProcess::start("dev", dir, &args)
+}
+
+/// Polls `done` every 50 ms until it holds, failing with `what` and the nodes' logs at the deadline.
+#[track_caller]
+fn wait_until(what: &str, nodes: &[&NodeProcess], mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + DEADLINE;
+    while !done() {
+        if Instant::now() > deadline {
+            let logs: Vec<String> = nodes.iter().map(|n| format!("--- {}\n{}", n.addr, n.log())).collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn tip(node: &NodeProcess) -> (u64, String) {
+    let s = node.get("/api/v1/status").json;
+    (s["height"].as_u64().unwrap_or(0), s["best_hash"].as_str().unwrap_or("").to_owned())
+}
+
+fn peer_urls(node: &NodeProcess) -> Vec<String> {
+    let peers = node.get("/api/v1/peers").json;
+    peers["peers"]
+        .as_array()
+        .map_or_else(Vec::new, |a| a.iter().filter_map(|p| p["url"].as_str().map(str::to_owned)).collect())
+}
+
+fn tx_status(node: &NodeProcess, txid: &str) -> String {
+    node.get(&format!("/api/v1/txs/{txid}")).json["status"].as_str().unwrap_or("").to_owned()
+}
+
+#[test]
+fn blocks_and_transfers_travel_along_a_chain_of_three_nodes() {
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let a = start(dirs[0].path(), &[]);
+    let b = start(dirs[1].path(), &[url(&a)]);
+    let c = start(dirs[2].path(), &[url(&b)]);
+    // Each node learns the one that polls it, so A relays to B and B to C.
+    wait_until("A and B to know their callers", &[&a, &b, &c], || {
+        peer_urls(&a).contains(&url(&b)) && peer_urls(&b).contains(&url(&c))
+    });
+    assert!(a.get("/api/v1/status").json["peers"].as_u64() >= Some(1), "/status counts connected peers");
+
+    let hashes = a.generate(3, &address(1));
+    wait_until("C to reach A's tip", &[&a, &b, &c], || tip(&c) == (3, hashes[2].clone()));
+
+    let t = transfer(Network::Dev.params(), &key(1, 0), account_of(&key(2, 0)), 100_000_000, 1_000, 0);
+    let r = a.post("/api/v1/txs", &json!({"raw_hex": t.encode_hex()}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let txid = r.json["txid"].as_str().unwrap().to_owned();
+    wait_until("the transfer in C's mempool", &[&a, &b, &c], || tx_status(&c, &txid) == "pending");
+
+    // A block mined on C travels back to A, with the transfer confirmed everywhere.
+    let mined = c.generate(1, &address(3));
+    wait_until("A to take C's block", &[&a, &b, &c], || tip(&a) == (4, mined[0].clone()));
+    assert_eq!(tx_status(&a, &txid), "confirmed");
+}
+
+#[test]
+fn a_fresh_node_syncs_a_long_chain_from_its_peer() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(da.path(), &[]);
+    let hashes = a.generate(200, &address(1));
+    let b = start(db.path(), &[url(&a)]);
+    wait_until("B to sync 200 blocks", &[&a, &b], || tip(&b) == (200, hashes[199].clone()));
+    let block = b.get("/api/v1/blocks/100").json;
+    assert_eq!(block["hash"], hashes[99].as_str());
+}
+
+#[test]
+fn a_healed_partition_converges_on_the_most_work_and_returns_the_losers_transfer() {
+    let (dx, dy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let x = start(dx.path(), &[]);
+    let y = start(dy.path(), &[]);
+    // A common history: X's first blocks, handed to Y by hand.
+    let common = x.generate(3, &address(1));
+    let raw = x.post("/p2p/blocks", &json!({"hashes": common}));
+    assert_eq!(raw.status, 200, "{}", raw.body);
+    for block in raw.json["blocks"].as_array().unwrap() {
+        let r = y.post("/api/v1/blocks", &json!({"raw_hex": block}));
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    assert_eq!(tip(&y), tip(&x));
+
+    // Partitioned: X confirms a transfer in one block, Y mines three.
+    let t = transfer(Network::Dev.params(), &key(1, 0), account_of(&key(2, 0)), 100_000_000, 1_000, 0);
+    let r = x.post("/api/v1/txs", &json!({"raw_hex": t.encode_hex()}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let txid = r.json["txid"].as_str().unwrap().to_owned();
+    x.generate(1, &address(9));
+    assert_eq!(tx_status(&x, &txid), "confirmed");
+    let winner = y.generate(3, &address(8));
+    assert_eq!(tx_status(&y, &txid), "");
+
+    // Healed through the admin API.
+    let r = x.post_admin("/api/v1/admin/peers", &json!({"url": url(&y)}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_until("X to switch to Y's chain", &[&x, &y], || tip(&x) == (6, winner[2].clone()));
+    assert_eq!(tip(&y), (6, winner[2].clone()), "the most-work chain stays");
+    wait_until("the orphaned transfer back in X's mempool", &[&x, &y], || tx_status(&x, &txid) == "pending");
+
+    // Removing a peer through the admin API; an unknown one is 404.
+    let auth = format!("Bearer {}", x.cookie());
+    let delete = |url: &str| {
+        let body = json!({ "url": url }).to_string();
+        http(x.addr, "DELETE", "/api/v1/admin/peers", Some(&body), &[("Authorization", &auth)]).unwrap()
+    };
+    let r = delete(&url(&y));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = delete("http://127.0.0.1:1");
+    assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+}
+
+#[test]
+fn a_twelve_block_branch_loses_to_a_thirteen_block_one_on_both_sides() {
+    let (dx, dy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let x = start(dx.path(), &[]);
+    let y = start(dy.path(), &[]);
+    x.generate(12, &address(1));
+    let winner = y.generate(13, &address(2));
+    // Y learns X too (X's polls announce it), so the heavier chain must win on both sides.
+    let r = x.post_admin("/api/v1/admin/peers", &json!({"url": url(&y)}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_until("X to reorganize 12 blocks deep", &[&x, &y], || tip(&x) == (13, winner[12].clone()));
+    assert_eq!(tip(&y), (13, winner[12].clone()));
+    let block = x.get("/api/v1/blocks/1").json;
+    assert_eq!(block["hash"], winner[0].as_str(), "the whole branch was replaced");
+}
+
+#[test]
+fn a_peer_relaying_an_invalid_block_is_banned_but_the_block_is_not_poisoned() {
+    let (da, dz) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(da.path(), &[]);
+    let z = start(dz.path(), &[]);
+    let hashes = a.generate(1, &address(1));
+    let raw = a.post("/p2p/blocks", &json!({"hashes": hashes}));
+    let good = raw.json["blocks"][0].as_str().unwrap().to_owned();
+    // Same header, another coinbase extra nonce: the body no longer matches the merkle root.
+    let last = if good.ends_with('0') { "1" } else { "0" };
+    let bad = format!("{}{last}", &good[..good.len() - 1]);
+    let liar = "http://127.0.0.1:9";
+    let r = z.post("/p2p/block", &json!({"raw_hex": bad, "from": liar}));
+    assert_eq!((r.status, r.code()), (422, "bad_merkle_root"), "{}", r.body);
+    let r = z.post("/p2p/block", &json!({"raw_hex": good, "from": liar}));
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "a banned peer is refused: {}", r.body);
+    let r = z.post("/p2p/tx", &json!({"raw_hex": "00", "from": liar}));
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "{}", r.body);
+    // Garbage bodies are refused like any other bad input.
+    let r = z.post("/p2p/block", &json!({"raw_hex": "zz"}));
+    assert_eq!((r.status, r.code()), (400, "malformed"), "{}", r.body);
+    let r = z.post("/p2p/locate", &json!({"locator": ["nope"]}));
+    assert_eq!((r.status, r.code()), (400, "malformed"), "{}", r.body);
+    let r = z.post("/p2p/blocks", &json!({"hashes": [], "extra": 1}));
+    assert_eq!((r.status, r.code()), (400, "malformed"), "{}", r.body);
+    // The right block with that hash is still accepted from anyone else.
+    let r = z.post("/p2p/block", &json!({"raw_hex": good, "from": "http://127.0.0.1:10"}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(tip(&z), (1, hashes[0].clone()));
+}
+
+/// A listener that answers every connection with `answer` and closes it, or (`None`) keeps
+/// every connection open without a word. Its thread lives as long as the test process.
+fn bad_peer(answer: Option<&'static [u8]>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            match answer {
+                Some(bytes) => {
+                    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+                    let _ = stream.read(&mut [0u8; 4096]);
+                    let _ = stream.write_all(bytes);
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn garbage_and_silent_peers_stall_nothing() {
+    let (dg, dn) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let good = start(dg.path(), &[]);
+    let hashes = good.generate(20, &address(1));
+    let junk_json =
+        bad_peer(Some(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 7\r\n\r\n{\"a\":[1"));
+    let junk_bytes = bad_peer(Some(b"\x00\xff not http at all \r\n\r\n\x13\x37"));
+    let silent = bad_peer(None);
+    let node = start(dn.path(), &[junk_json, junk_bytes, silent, url(&good)]);
+    wait_until("the node to sync from its good peer", &[&good, &node], || {
+        let started = Instant::now();
+        let r = http(node.addr, "GET", "/api/v1/status", None, &[]).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(1), "/status took {:?}", started.elapsed());
+        assert_eq!(r.status, 200);
+        r.json["height"] == 20 && r.json["best_hash"] == hashes[19].as_str()
+    });
+    assert_eq!(peer_urls(&node), vec![url(&good)], "only the good peer counts as connected");
+}

@@ -20,14 +20,5 @@ pub(super) fn run(context: &Context, args: &ChangePasswordArgs) -> anyhow::Resul
     let new = Source { file: args.new_password_file.clone(), env: NEW_PASSWORD_ENV }.new_password(wallet)?;
     let sealed =
         Keyfile::new_encrypted(loaded.keyfile.name(), context.network, &key, new.as_bytes(), random()?, random()?)?;
-    context.keystore.write(wallet, &sealed.to_json(), true)?;
-    if context.json {
-        return crate::output::print_json(&serde_json::json!({
-            "name": wallet,
-            "keyfile": loaded.path.display().to_string(),
-            "encrypted": true,
-        }));
-    }
-    println!("The password of wallet {wallet:?} is changed: {}", loaded.path.display());
-    Ok(())
+    context.replace_sealed(wallet, &loaded, &sealed, "The password of wallet {wallet} is changed")
 }

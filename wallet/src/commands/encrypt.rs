@@ -16,14 +16,5 @@ pub(super) fn run(context: &Context, wallet: &str) -> anyhow::Result<()> {
     }
     let password = context.password().new_password(wallet)?;
     let sealed = loaded.keyfile.encrypt(password.as_bytes(), random()?, random()?)?;
-    context.keystore.write(wallet, &sealed.to_json(), true)?;
-    if context.json {
-        return crate::output::print_json(&serde_json::json!({
-            "name": wallet,
-            "keyfile": loaded.path.display().to_string(),
-            "encrypted": true,
-        }));
-    }
-    println!("Wallet {wallet:?} is now encrypted: {}", loaded.path.display());
-    Ok(())
+    context.replace_sealed(wallet, &loaded, &sealed, "Wallet {wallet} is now encrypted")
 }

@@ -90,6 +90,24 @@ impl Context {
         self.keystore.load(name)
     }
 
+    /// Writes a newly sealed keyfile over `loaded` (atomically) and reports it: `done` is the
+    /// sentence, with `{wallet}` standing for the quoted name.
+    ///
+    /// # Errors
+    /// A write failure.
+    pub fn replace_sealed(&self, wallet: &str, loaded: &Loaded, sealed: &Keyfile, done: &str) -> anyhow::Result<()> {
+        self.keystore.write(wallet, &sealed.to_json(), true)?;
+        if self.json {
+            return crate::output::print_json(&serde_json::json!({
+                "name": wallet,
+                "keyfile": loaded.path.display().to_string(),
+                "encrypted": true,
+            }));
+        }
+        println!("{}: {}", done.replace("{wallet}", &format!("{wallet:?}")), loaded.path.display());
+        Ok(())
+    }
+
     /// Unlocks a loaded keyfile, asking for its password if it is encrypted.
     ///
     /// # Errors

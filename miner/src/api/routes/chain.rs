@@ -179,13 +179,18 @@ async fn submit_block(node: web::Data<Node>, body: JsonBody<SubmitBlockRequest>)
         Ok((hash, node.submit_block(block)?))
     })
     .await?;
+    Ok(accepted_block_response(hash, accepted))
+}
+
+/// The answer to a submitted block: 202 with its status, or 200 when it was already known.
+pub(super) fn accepted_block_response(hash: BlockHash, accepted: Accepted) -> HttpResponse {
     let (status, code) = match accepted {
         Accepted::Connected => (SubmitBlockStatus::Connected, actix_web::http::StatusCode::ACCEPTED),
         Accepted::Side => (SubmitBlockStatus::Side, actix_web::http::StatusCode::ACCEPTED),
         Accepted::Orphan => (SubmitBlockStatus::Orphan, actix_web::http::StatusCode::ACCEPTED),
         Accepted::Known => (SubmitBlockStatus::Known, actix_web::http::StatusCode::OK),
     };
-    Ok(HttpResponse::build(code).json(SubmitBlockJson { status, hash: hash.to_string() }))
+    HttpResponse::build(code).json(SubmitBlockJson { status, hash: hash.to_string() })
 }
 
 /// How a block is named in a path.

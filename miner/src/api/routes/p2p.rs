@@ -3,8 +3,6 @@
 
 use crate::api::error::ApiError;
 use crate::api::extract::{BodyLimit, JsonBody, SMALL_BODY_LIMIT, blocking};
-use crate::api::json::{SubmitBlockJson, SubmitBlockStatus};
-use crate::chain::Accepted;
 use crate::node::Node;
 use crate::p2p::logic;
 use crate::p2p::wire::{
@@ -153,13 +151,7 @@ async fn relay_block(node: web::Data<Node>, body: JsonBody<RelayRequest>) -> Res
         }
     })
     .await?;
-    let (status, code) = match accepted {
-        Accepted::Connected => (SubmitBlockStatus::Connected, actix_web::http::StatusCode::ACCEPTED),
-        Accepted::Side => (SubmitBlockStatus::Side, actix_web::http::StatusCode::ACCEPTED),
-        Accepted::Orphan => (SubmitBlockStatus::Orphan, actix_web::http::StatusCode::ACCEPTED),
-        Accepted::Known => (SubmitBlockStatus::Known, actix_web::http::StatusCode::OK),
-    };
-    Ok(HttpResponse::build(code).json(SubmitBlockJson { status, hash: hash.to_string() }))
+    Ok(super::chain::accepted_block_response(hash, accepted))
 }
 
 /// A relayed transfer: checked like `POST /api/v1/txs`; a sender of a transfer that is

@@ -57,12 +57,12 @@ pub struct BenchRow {
     pub reference_sha_ni: Option<Rate>,
     /// The `compress256` reference loop.
     pub reference_compress256: Rate,
-    /// The worker pool, in wall-clock MH/s.
-    pub pool: f64,
+    /// The worker pool.
+    pub pool: Rate,
 }
 
 /// Column headers of the report's table.
-const COLUMNS: [&str; 9] = [
+const COLUMNS: [&str; 11] = [
     "threads",
     "kernel MH/s",
     "kernel on-CPU",
@@ -70,7 +70,9 @@ const COLUMNS: [&str; 9] = [
     "kernel/ref",
     "ref compress256 on-CPU",
     "pool MH/s",
-    "scaling vs 1",
+    "pool on-CPU",
+    "kernel scaling vs 1",
+    "on-CPU scaling",
     "CPU share",
 ];
 
@@ -126,6 +128,7 @@ pub fn run(max_threads: Option<usize>, seconds: u64, out: &mut dyn Write) -> Res
         let pool = measure_pool(threads, duration)?;
         let row = BenchRow { threads, kernel, reference_sha_ni, reference_compress256, pool };
         let scaling = rows.first().map_or(1.0, |first| kernel.wall / first.kernel.wall);
+        let on_cpu_scaling = rows.first().map_or(Some(1.0), |first| Some(kernel.on_cpu? / first.kernel.on_cpu?));
         write(
             out,
             &table_line(&[
@@ -135,8 +138,10 @@ pub fn run(max_threads: Option<usize>, seconds: u64, out: &mut dyn Write) -> Res
                 cell(reference_sha_ni.map(|rate| rate.best()), 2),
                 cell(reference_sha_ni.map(|rate| kernel.best() / rate.best()), 3),
                 format!("{:.2}", reference_compress256.best()),
-                format!("{pool:.2}"),
+                format!("{:.2}", pool.wall),
+                cell(pool.on_cpu, 2),
                 format!("{scaling:.3}"),
+                cell(on_cpu_scaling, 3),
                 cell(kernel.cpu_share(), 2),
             ]),
         )?;
@@ -152,12 +157,15 @@ pub fn run(max_threads: Option<usize>, seconds: u64, out: &mut dyn Write) -> Res
         write(out, &format!("per core: kernel / compress256 reference = {ratio:.3}"))?;
     }
     if let [first, second, ..] = rows.as_slice() {
+        let on_cpu = |rate: fn(&BenchRow) -> Rate| Some(rate(second).on_cpu? / rate(first).on_cpu?);
         write(
             out,
             &format!(
-                "1 -> 2 threads (wall clock): kernel x{:.3}, pool x{:.3} (goal >= 1.9)",
+                "1 -> 2 threads (goal >= 1.9): kernel x{:.3} wall, x{} on-CPU; pool x{:.3} wall, x{} on-CPU",
                 second.kernel.wall / first.kernel.wall,
-                second.pool / first.pool
+                cell(on_cpu(|row| row.kernel), 3),
+                second.pool.wall / first.pool.wall,
+                cell(on_cpu(|row| row.pool), 3),
             ),
         )?;
     }
@@ -282,8 +290,21 @@ fn measure(threads: usize, duration: Duration, hash_chunk: impl Fn(&HeaderJob, u
     Rate { wall, on_cpu }
 }
 
-/// Runs the worker pool with `threads` threads on an unsolvable template; returns its MH/s.
-fn measure_pool(threads: usize, duration: Duration) -> Result<f64, BenchError> {
+/// Returns the time the pool's threads (named `oxminer-mine-*`) have run on a CPU.
+fn pool_cpu_time() -> Option<Duration> {
+    let mut total = Duration::ZERO;
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if name.starts_with("oxminer-mine") {
+            let stat = std::fs::read_to_string(task.path().join("schedstat")).ok()?;
+            total += Duration::from_nanos(stat.split_whitespace().next()?.parse().ok()?);
+        }
+    }
+    Some(total)
+}
+
+/// Runs the worker pool with `threads` threads on an unsolvable template.
+fn measure_pool(threads: usize, duration: Duration) -> Result<Rate, BenchError> {
     let coinbase =
         Coinbase { height: 1, to: AccountId::from_byte_array([7; 20]), amount: Amount::from_grains(1), extra_nonce: 0 };
     let block = Block { header: bench_header(threads, 0), txs: vec![Tx::Coinbase(coinbase)] };
@@ -291,12 +312,15 @@ fn measure_pool(threads: usize, duration: Duration) -> Result<f64, BenchError> {
     let miner = Miner::start(threads, |_| {}).map_err(BenchError::Pool)?;
     miner.set_template(Some(template));
     std::thread::sleep(POOL_WARM_UP);
-    let (before, started) = (miner.total_hashes(), Instant::now());
+    let (before, started, cpu_started) = (miner.total_hashes(), Instant::now(), pool_cpu_time());
     std::thread::sleep(duration);
-    let hashes = miner.total_hashes() - before;
-    let seconds = started.elapsed().as_secs_f64();
+    let mega = (miner.total_hashes() - before) as f64 / 1e6;
+    let (wall, cpu_ended) = (started.elapsed().as_secs_f64(), pool_cpu_time());
     miner.stop();
-    Ok(hashes as f64 / seconds / 1e6)
+    let on_cpu =
+        cpu_started.zip(cpu_ended).map(|(from, to)| to.saturating_sub(from).as_secs_f64()).filter(|&s| s > 0.0);
+    // The pool's threads share one counter: its on-CPU rate is hashes per CPU-second times threads.
+    Ok(Rate { wall: mega / wall, on_cpu: on_cpu.map(|seconds| mega / seconds * threads as f64) })
 }
 
 #[cfg(test)]

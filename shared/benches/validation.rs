@@ -9,7 +9,8 @@
 //! - `transfer_precheck`: our stateless checks and signature check, 1 thread: our overhead over
 //!   the primitive.
 //! - `check_block`: [`rules::check_block`] of the full block, the prechecks on a 1- and a
-//!   2-thread pool.
+//!   2-thread pool. Each validation is paired with a `verify_strict` pass timed just before it,
+//!   and the bench prints the median of the paired ratios validation / (threads × reference).
 //! - `block_parts`: the pieces of that overhead, 1 thread: key decompression, signing messages,
 //!   txids and body rules, state application.
 
@@ -25,7 +26,7 @@ use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Thread counts the parallel groups run on; this machine's cores.
 const THREADS: [usize; 2] = [1, 2];
@@ -135,6 +136,12 @@ fn threads_id(threads: usize) -> String {
     if threads == 1 { "1_thread".to_owned() } else { format!("{threads}_threads") }
 }
 
+fn timed<T>(f: impl FnOnce() -> T) -> Duration {
+    let start = Instant::now();
+    black_box(f());
+    start.elapsed()
+}
+
 fn verify_all(signed: &[(VerifyingKey, Vec<u8>, Signature)]) -> bool {
     signed.iter().all(|(key, message, signature)| key.verify_strict(message, signature).is_ok())
 }
@@ -148,9 +155,19 @@ fn validation(c: &mut Criterion) {
     let fixture = Fixture::new(params);
     let transfers = fixture.transfers();
     let pools: Vec<(usize, ThreadPool)> = THREADS.iter().map(|&n| (n, pool(n))).collect();
+    // Everything measured runs on a pool, the single-thread reference included, so no figure
+    // depends on which core the main thread happens to sit on.
+    let single = &pools[0].1;
+    let reference = || assert!(single.install(|| verify_all(black_box(&fixture.signed))));
+    let check = |pool: &ThreadPool| {
+        rules::check_block(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, |txs| {
+            precheck_on(pool, txs, params)
+        })
+        .expect("the bench block is valid")
+    };
 
     let mut group = open_group(c, "verify_strict", 10, &fixture);
-    group.bench_function("1_thread", |b| b.iter(|| assert!(verify_all(black_box(&fixture.signed)))));
+    group.bench_function("1_thread", |b| b.iter(reference));
     for (threads, pool) in pools.iter().filter(|(threads, _)| *threads > 1) {
         group.bench_function(threads_id(*threads), |b| {
             b.iter(|| assert!(pool.install(|| verify_all_par(black_box(&fixture.signed)))))
@@ -164,18 +181,48 @@ fn validation(c: &mut Criterion) {
     });
     group.finish();
 
+    // Each validation is timed next to a single-thread `verify_strict` pass over the same
+    // signatures, so the goal's ratio can be read from pairs that saw the same machine: on a
+    // shared host, figures measured a minute apart drift by more than the margin being checked.
     let mut group = open_group(c, "check_block", 10, &fixture);
+    let mut paired = Vec::new();
     for (threads, pool) in &pools {
+        let mut pairs = Vec::new();
         group.bench_function(threads_id(*threads), |b| {
-            b.iter(|| {
-                rules::check_block(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, |txs| {
-                    precheck_on(pool, txs, params)
-                })
-                .expect("the bench block is valid")
+            b.iter_custom(|iters| {
+                let mut total = Duration::ZERO;
+                for _ in 0..iters {
+                    // Alternate the order so a drift in machine speed favours neither side.
+                    let (reference, validation) = if pairs.len() % 2 == 0 {
+                        let reference = timed(reference);
+                        (reference, timed(|| black_box(check(pool))))
+                    } else {
+                        let validation = timed(|| black_box(check(pool)));
+                        (timed(reference), validation)
+                    };
+                    total += validation;
+                    pairs.push(reference.as_secs_f64() / (*threads as f64 * validation.as_secs_f64()));
+                }
+                total
             })
         });
+        paired.push((*threads, pairs));
     }
     group.finish();
+    // A filter that skips a benchmark leaves its pairs empty.
+    for (threads, mut ratios) in paired.into_iter().filter(|(_, ratios)| !ratios.is_empty()) {
+        ratios.sort_by(f64::total_cmp);
+        let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+        println!(
+            "check_block/{id}: validation / ({threads} × verify_strict/1_thread) = {median:.3} \
+             (median of {count} back-to-back pairs, quartiles {low:.3}–{high:.3})",
+            id = threads_id(threads),
+            median = quartile(2),
+            count = ratios.len(),
+            low = quartile(1),
+            high = quartile(3),
+        );
+    }
 
     let mut group = open_group(c, "block_parts", 3, &fixture);
     group.bench_function("verifying_key_from_bytes", |b| {

@@ -34,7 +34,7 @@ const MAX_PER_SENDER: usize = 60;
 const FEE: u64 = 1_000;
 /// Largest amount a load transfer moves, in grains (each moves 1 to this many).
 const MAX_AMOUNT: u64 = 1_000;
-/// Goals of issue 3.
+/// Ingest goal of issue 3, in transfers per second.
 const GOAL_RATE: f64 = 10_000.0;
 /// p99 latency goal of issue 3, in microseconds.
 const GOAL_P99_US: u64 = 20_000;
@@ -57,6 +57,10 @@ struct Args {
     /// The attached node's admin token file (`<data-dir>/dev/.cookie`).
     #[arg(long, requires = "node")]
     cookie: Option<PathBuf>,
+    /// The `oxminer` to spawn (e.g. another build to compare) [default: the one next to this
+    /// executable, built first].
+    #[arg(long, conflicts_with = "node")]
+    oxminer: Option<PathBuf>,
     /// Funded accounts that send the load.
     #[arg(long, default_value_t = 1_000)]
     senders: usize,
@@ -99,7 +103,7 @@ fn main() -> anyhow::Result<()> {
     progress(format!("machine: {} ({} cores), load average {}", machine.cpu, machine.cores, machine.load));
 
     let mut node = NodeHandle::open(&args)?;
-    let outcome = run(&args, &mut node, params, seed, threads, &machine);
+    let outcome = run(&args, &node, params, seed, threads, &machine);
     node.close();
     let report = outcome?;
     if args.json {
@@ -116,7 +120,7 @@ fn main() -> anyhow::Result<()> {
 /// Funds, pre-signs, measures the reference and the ingest.
 fn run(
     args: &Args,
-    node: &mut NodeHandle,
+    node: &NodeHandle,
     params: &'static ChainParams,
     seed: u8,
     threads: usize,
@@ -186,7 +190,10 @@ impl NodeHandle {
             let cookie = std::fs::read_to_string(cookie).with_context(|| format!("reading {}", cookie.display()))?;
             return Ok(Self { addr, cookie: cookie.trim().to_owned(), pid: None, child: None, data_dir: None });
         }
-        let oxminer = oxminer_binary()?;
+        let oxminer = match &args.oxminer {
+            Some(path) => path.clone(),
+            None => oxminer_binary()?,
+        };
         let dir = tempfile::tempdir().context("creating the node's temp dir")?;
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let log_path = dir.path().join("node.log");
@@ -258,6 +265,12 @@ impl NodeHandle {
     fn generate(&self, api: &mut Conn, count: usize, to: AccountId) -> anyhow::Result<()> {
         let body = json!({ "count": count, "address": Address::new(Network::Dev, to).to_string() });
         api.call("POST", "/api/v1/dev/generate", Some(&body), Some(&self.cookie)).map(drop)
+    }
+}
+
+impl Drop for NodeHandle {
+    fn drop(&mut self) {
+        self.close();
     }
 }
 
@@ -427,6 +440,10 @@ struct Load {
     node_cpu: Option<f64>,
     /// CPU seconds this load generator used during the phase.
     client_cpu: Option<f64>,
+    /// Context switches of the node's threads during the phase, and how many threads it had at the end.
+    node_switches: Option<(u64, usize)>,
+    /// CPU seconds the whole machine was busy during the phase, and stolen by the hypervisor.
+    machine_cpu: Option<MachineCpu>,
 }
 
 impl Load {
@@ -479,7 +496,7 @@ fn load(
     }
     let next = AtomicUsize::new(0);
     let barrier = Barrier::new(threads + 1);
-    let (results, wall, node_cpu, client_cpu) = std::thread::scope(|scope| {
+    let (results, wall, node_cpu, client_cpu, machine_cpu, node_switches) = std::thread::scope(|scope| {
         let handles: Vec<_> = groups
             .into_iter()
             .map(|conns| {
@@ -488,7 +505,9 @@ fn load(
             })
             .collect();
         let node_cpu0 = node_pid.and_then(|pid| cpu_seconds(&pid.to_string()));
+        let switches0 = node_pid.and_then(context_switches);
         let client_cpu0 = cpu_seconds("self");
+        let machine_cpu0 = MachineCpu::now();
         barrier.wait();
         let started = Instant::now();
         let results: Vec<ThreadLoad> =
@@ -496,9 +515,16 @@ fn load(
         let wall = started.elapsed();
         let node_cpu = node_pid.and_then(|pid| cpu_seconds(&pid.to_string())).zip(node_cpu0).map(|(b, a)| b - a);
         let client_cpu = cpu_seconds("self").zip(client_cpu0).map(|(b, a)| b - a);
-        (results, wall, node_cpu, client_cpu)
+        let machine_cpu = MachineCpu::now()
+            .zip(machine_cpu0)
+            .map(|(b, a)| MachineCpu { busy: b.busy - a.busy, steal: b.steal - a.steal });
+        let node_switches = node_pid
+            .and_then(context_switches)
+            .zip(switches0)
+            .map(|((b, threads), (a, _))| (b.saturating_sub(a), threads));
+        (results, wall, node_cpu, client_cpu, machine_cpu, node_switches)
     });
-    let mut load = Load { wall, node_cpu, client_cpu, ..Load::default() };
+    let mut load = Load { wall, node_cpu, client_cpu, machine_cpu, node_switches, ..Load::default() };
     for r in results {
         load.accepted += r.accepted;
         load.failed += r.failed;
@@ -776,6 +802,43 @@ fn cpu_seconds(pid: &str) -> Option<f64> {
     Some(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// Context switches (voluntary and not) summed over a process's threads, and its thread count,
+/// from `/proc/<pid>/task/*/status`. Threads that exited in between are not counted.
+fn context_switches(pid: u32) -> Option<(u64, usize)> {
+    let mut total = 0;
+    let mut threads = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else { continue };
+        threads += 1;
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    Some((total, threads))
+}
+
+/// Machine-wide CPU time, from the first line of `/proc/stat`.
+#[derive(Clone, Copy, Debug)]
+struct MachineCpu {
+    /// Seconds of user, nice, system, irq and softirq time over all cores.
+    busy: f64,
+    /// Seconds the hypervisor gave to others while this machine wanted to run.
+    steal: f64,
+}
+
+impl MachineCpu {
+    /// The counters now.
+    fn now() -> Option<Self> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map(|t| t.parse().unwrap_or(0)).collect();
+        let at = |i: usize| ticks.get(i).copied().unwrap_or(0) as f64 / TICKS_PER_SECOND;
+        // user nice system idle iowait irq softirq steal
+        Some(Self { busy: at(0) + at(1) + at(2) + at(5) + at(6), steal: at(7) })
+    }
+}
+
 fn rate(n: usize, took: Duration) -> f64 {
     n as f64 / took.as_secs_f64().max(1e-9)
 }
@@ -840,6 +903,31 @@ impl Report {
         self.load.rate() / self.reference.two_threads
     }
 
+    /// CPU the rest of the machine used during the timed phase (a noisy run shows here).
+    fn others(&self) -> String {
+        let l = &self.load;
+        match (l.machine_cpu, l.node_cpu, l.client_cpu) {
+            (Some(m), Some(node), Some(client)) => {
+                format!(
+                    "{:.2} s / {:.2} s (of {:.2} s on {} cores)",
+                    (m.busy - node - client).max(0.0),
+                    m.steal,
+                    l.wall.as_secs_f64() * self.machine.cores as f64,
+                    self.machine.cores
+                )
+            }
+            (Some(m), _, _) => format!("n/a (machine busy {:.2} s, steal {:.2} s)", m.busy, m.steal),
+            _ => "n/a".to_owned(),
+        }
+    }
+
+    /// The rate the node and the load generator would reach with every core to themselves: cores
+    /// over their CPU seconds per transfer. Other processes and steal do not lower it.
+    fn ceiling(&self) -> Option<f64> {
+        let (node, client) = (self.load.node_cpu?, self.load.client_cpu?);
+        (node + client > 0.0).then(|| self.machine.cores as f64 * self.load.accepted as f64 / (node + client))
+    }
+
     fn rate_met(&self) -> bool {
         self.load.rate() >= GOAL_RATE && self.load.failed == 0
     }
@@ -873,7 +961,23 @@ impl Report {
             ("latency p50 / p90", format!("{} / {}", ms(0.5), ms(0.9))),
             ("latency p99 / max", format!("{} / {}", ms(0.99), ms(1.0))),
             ("node CPU during ingest", cpu(l.node_cpu)),
+            (
+                "node context switches",
+                l.node_switches.map_or("n/a".to_owned(), |(n, threads)| {
+                    format!("{n} ({:.1} per transfer), {threads} threads", n as f64 / self.count as f64)
+                }),
+            ),
             ("load generator CPU", cpu(l.client_cpu)),
+            ("other processes' CPU / steal", self.others()),
+            (
+                "CPU-bound ceiling",
+                self.ceiling().map_or("n/a".to_owned(), |c| {
+                    format!(
+                        "{c:.0} transfers/s ({} cores / (node + load generator CPU per transfer))",
+                        self.machine.cores
+                    )
+                }),
+            ),
             ("mempool growth", format!("{}", self.mempool_growth)),
             ("in-process precheck, 1 thread", format!("{:.0} transfers/s", self.reference.one_thread)),
             ("in-process precheck, 2 threads", format!("{:.0} transfers/s", self.reference.two_threads)),
@@ -918,7 +1022,12 @@ impl Report {
                 },
                 "node_cpu_seconds": l.node_cpu,
                 "client_cpu_seconds": l.client_cpu,
+                "node_context_switches": l.node_switches.map(|(n, _)| n),
+                "node_threads": l.node_switches.map(|(_, t)| t),
+                "machine_busy_cpu_seconds": l.machine_cpu.map(|m| m.busy),
+                "machine_steal_cpu_seconds": l.machine_cpu.map(|m| m.steal),
                 "mempool_growth": self.mempool_growth,
+                "cpu_bound_ceiling_per_second": self.ceiling(),
             },
             "reference": {
                 "precheck_1_thread_per_second": self.reference.one_thread,
@@ -928,5 +1037,56 @@ impl Report {
             "ratio_ingest_to_reference_2_threads": self.ratio(),
             "goals": { "rate_10000_per_second": self.rate_met(), "p99_under_20_ms": self.p99_met() },
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Conn;
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    /// Serves `answers` in order on one connection, one per request read, and returns the
+    /// client's connection to it.
+    #[track_caller]
+    fn serve(answers: &'static [&'static str]) -> Conn {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().expect("accept");
+            let mut buf = [0u8; 4096];
+            for answer in answers {
+                let _ = stream.read(&mut buf).expect("a request");
+                stream.write_all(answer.as_bytes()).expect("write");
+            }
+        });
+        Conn::open(addr).expect("connect")
+    }
+
+    #[test]
+    fn reads_length_and_chunked_answers_on_one_connection() {
+        let mut conn = serve(&[
+            "HTTP/1.1 202 Accepted\r\ncontent-length: 11\r\ncontent-type: application/json\r\n\r\n{\"txid\":1}\n",
+            "HTTP/1.1 409 Conflict\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\nX-Trailer: y\r\n\r\n",
+            "HTTP/1.1 204 No Content\r\n\r\n",
+        ]);
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").expect("send");
+        let answer = conn.receive().expect("first");
+        assert_eq!((answer.status, answer.close, conn.body.as_slice()), (202, false, &b"{\"txid\":1}\n"[..]));
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").expect("send");
+        let answer = conn.receive().expect("second");
+        assert_eq!((answer.status, answer.close, conn.body.as_slice()), (409, false, &b"{\"a\":1}"[..]));
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").expect("send");
+        let answer = conn.receive().expect("third");
+        assert_eq!((answer.status, conn.body.len()), (204, 0));
+    }
+
+    #[test]
+    fn a_closing_answer_without_length_is_read_to_the_end() {
+        let mut conn = serve(&["HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 500 Oops\r\n\r\nbody"]);
+        conn.send(b"GET / HTTP/1.1\r\n\r\n").expect("send");
+        let answer = conn.receive().expect("answer");
+        assert_eq!((answer.status, answer.close, conn.body.as_slice()), (500, true, &b"body"[..]));
+        assert!(conn.receive().is_err(), "the connection is closed");
     }
 }

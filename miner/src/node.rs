@@ -248,7 +248,8 @@ impl Node {
         }
         // The expensive signature check, outside every lock.
         mempool::precheck(&transfer, self.params)?;
-        let relay_copy = self.peer_manager.get().map(|_| transfer.clone());
+        // Relaying costs a copy, an encoding and a wake-up per transfer: skip it without peers.
+        let relay_copy = self.peer_manager.get().filter(|p2p| p2p.has_peers()).map(|_| transfer.clone());
         let chain = self.chain_read();
         let state = self.next_state(&chain)?;
         let inserted = self.mempool().insert_prechecked(transfer, txid, unix_now(), &state);
@@ -256,7 +257,7 @@ impl Node {
         let inserted = inserted?;
         self.mempool_generation.fetch_add(1, Ordering::Relaxed);
         if let (Some(p2p), Some(transfer)) = (self.peer_manager.get(), relay_copy) {
-            p2p.transfer_accepted(&transfer);
+            p2p.transfer_accepted(&transfer, &txid);
         }
         Ok(inserted.txid)
     }

@@ -254,8 +254,13 @@ impl PeerManager {
     }
 
     /// Queues a newly admitted transfer for relay.
-    pub fn transfer_accepted(&self, transfer: &Transfer) {
-        let _ = self.relay.send(RelayItem::Transfer { txid: transfer.txid().to_string(), raw: transfer.encode() });
+    pub fn transfer_accepted(&self, transfer: &Transfer, txid: &oxcoin::Txid) {
+        let _ = self.relay.send(RelayItem::Transfer { txid: txid.to_string(), raw: transfer.encode() });
+    }
+
+    /// Whether any peer is known: with none, relaying would be wasted work on the ingest path.
+    pub fn has_peers(&self) -> bool {
+        !self.state().peers.is_empty()
     }
 
     /// Whether a sync is running.

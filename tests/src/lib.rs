@@ -2,6 +2,8 @@
 //! binaries, start nodes as separate processes on free loopback ports with temp data dirs, and
 //! talk to them over plain HTTP.
 
+pub mod chaingen;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,6 +1,8 @@
 //! Peer-to-peer between real nodes on 127.0.0.1: relay of blocks and transfers along a chain of
 //! peers, a fresh node syncing a long chain, a healed partition (most work wins, the loser's
-//! transfer returns to its mempool), and peers that send garbage or never answer.
+//! transfer returns to its mempool), one- and twelve-block reorganizations, pending transfers
+//! for a late peer, bans (kept over a restart, never on a forged name), and peers that send
+//! garbage or never answer.
 
 use oxcoin::testkit::{account_of, key, transfer};
 use oxcoin::{Address, Encode, Network};
@@ -55,6 +57,17 @@ fn peer_urls(node: &NodeProcess) -> Vec<String> {
         .map_or_else(Vec::new, |a| a.iter().filter_map(|p| p["url"].as_str().map(str::to_owned)).collect())
 }
 
+/// Hands `hashes` (stored on `from`) to `to` through the public API, as a miner would.
+fn share(from: &NodeProcess, to: &NodeProcess, hashes: &[String]) {
+    let raw = from.post("/p2p/blocks", &json!({ "hashes": hashes }));
+    assert_eq!(raw.status, 200, "{}", raw.body);
+    for block in raw.json["blocks"].as_array().unwrap() {
+        let r = to.post("/api/v1/blocks", &json!({"raw_hex": block}));
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    assert_eq!(tip(to), tip(from));
+}
+
 fn tx_status(node: &NodeProcess, txid: &str) -> String {
     node.get(&format!("/api/v1/txs/{txid}")).json["status"].as_str().unwrap_or("").to_owned()
 }
@@ -95,6 +108,9 @@ fn a_fresh_node_syncs_a_long_chain_from_its_peer() {
     wait_until("B to sync 200 blocks", &[&a, &b], || tip(&b) == (200, hashes[199].clone()));
     let block = b.get("/api/v1/blocks/100").json;
     assert_eq!(block["hash"], hashes[99].as_str());
+    wait_until("B to report the sync over", &[&a, &b], || b.get("/api/v1/status").json["syncing"] == false);
+    let status = b.get("/api/v1/status").json;
+    assert_eq!((status["target_height"].as_u64(), status["progress"].as_f64()), (Some(200), Some(1.0)));
 }
 
 #[test]
@@ -104,13 +120,7 @@ fn a_healed_partition_converges_on_the_most_work_and_returns_the_losers_transfer
     let y = start(dy.path(), &[]);
     // A common history: X's first blocks, handed to Y by hand.
     let common = x.generate(3, &address(1));
-    let raw = x.post("/p2p/blocks", &json!({"hashes": common}));
-    assert_eq!(raw.status, 200, "{}", raw.body);
-    for block in raw.json["blocks"].as_array().unwrap() {
-        let r = y.post("/api/v1/blocks", &json!({"raw_hex": block}));
-        assert_eq!(r.status, 202, "{}", r.body);
-    }
-    assert_eq!(tip(&y), tip(&x));
+    share(&x, &y, &common);
 
     // Partitioned: X confirms a transfer in one block, Y mines three.
     let t = transfer(Network::Dev.params(), &key(1, 0), account_of(&key(2, 0)), 100_000_000, 1_000, 0);
@@ -139,6 +149,54 @@ fn a_healed_partition_converges_on_the_most_work_and_returns_the_losers_transfer
     assert_eq!(r.status, 200, "{}", r.body);
     let r = delete("http://127.0.0.1:1");
     assert_eq!((r.status, r.code()), (404, "not_found"), "{}", r.body);
+    // Y keeps polling X (X announced itself to Y), but X does not take it back on its own.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!peer_urls(&x).contains(&url(&y)), "a removed peer came back: {:?}", peer_urls(&x));
+    assert!(peer_urls(&y).contains(&url(&x)), "Y still reaches X");
+}
+
+#[test]
+fn a_one_block_fork_holds_on_both_sides_until_one_branch_grows() {
+    let (dx, dy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let x = start(dx.path(), &[]);
+    let y = start(dy.path(), &[]);
+    let common = x.generate(2, &address(1));
+    share(&x, &y, &common);
+    let ours = x.generate(1, &address(2));
+    let theirs = y.generate(1, &address(3));
+    let r = x.post_admin("/api/v1/admin/peers", &json!({"url": url(&y)}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_until("X and Y to know each other", &[&x, &y], || {
+        peer_urls(&x).contains(&url(&y)) && peer_urls(&y).contains(&url(&x))
+    });
+    // Equal work: each keeps the block it saw first.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(tip(&x), (3, ours[0].clone()));
+    assert_eq!(tip(&y), (3, theirs[0].clone()));
+    // One more block on Y's branch: X gives up its tip, a one-block reorganization.
+    let next = y.generate(1, &address(3));
+    wait_until("X to reorganize one block", &[&x, &y], || tip(&x) == (4, next[0].clone()));
+    assert_eq!(x.get("/api/v1/blocks/3").json["hash"], theirs[0].as_str());
+    let old = x.get(&format!("/api/v1/blocks/{}", ours[0]));
+    assert_eq!(old.status, 200, "the losing block stays stored: {}", old.body);
+    assert_eq!(tip(&y), (4, next[0].clone()));
+}
+
+#[test]
+fn a_peer_that_connects_later_gets_the_pending_transfers() {
+    let (dx, dy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let x = start(dx.path(), &[]);
+    let y = start(dy.path(), &[]);
+    let common = x.generate(3, &address(1));
+    share(&x, &y, &common);
+    let t = transfer(Network::Dev.params(), &key(1, 0), account_of(&key(2, 0)), 100_000_000, 1_000, 0);
+    let r = x.post("/api/v1/txs", &json!({"raw_hex": t.encode_hex()}));
+    assert_eq!(r.status, 202, "{}", r.body);
+    let txid = r.json["txid"].as_str().unwrap().to_owned();
+    assert_eq!(tx_status(&y, &txid), "", "not relayed: Y was not a peer yet");
+    let r = y.post_admin("/api/v1/admin/peers", &json!({"url": url(&x)}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    wait_until("Y to take X's pending transfer", &[&x, &y], || tx_status(&y, &txid) == "pending");
 }
 
 #[test]
@@ -161,7 +219,7 @@ fn a_twelve_block_branch_loses_to_a_thirteen_block_one_on_both_sides() {
 fn a_peer_relaying_an_invalid_block_is_banned_but_the_block_is_not_poisoned() {
     let (da, dz) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = start(da.path(), &[]);
-    let z = start(dz.path(), &[]);
+    let mut z = start(dz.path(), &[]);
     let hashes = a.generate(1, &address(1));
     let raw = a.post("/p2p/blocks", &json!({"hashes": hashes}));
     let good = raw.json["blocks"][0].as_str().unwrap().to_owned();
@@ -182,8 +240,18 @@ fn a_peer_relaying_an_invalid_block_is_banned_but_the_block_is_not_poisoned() {
     assert_eq!((r.status, r.code()), (400, "malformed"), "{}", r.body);
     let r = z.post("/p2p/blocks", &json!({"hashes": [], "extra": 1}));
     assert_eq!((r.status, r.code()), (400, "malformed"), "{}", r.body);
+    // A claimed name that does not match the connection is not believed, so not banned: else
+    // anyone could get an honest peer banned by sending junk in its name.
+    let framed = "http://10.1.2.3:8334";
+    let r = z.post("/p2p/block", &json!({"raw_hex": bad, "from": framed}));
+    assert_eq!((r.status, r.code()), (422, "bad_merkle_root"), "{}", r.body);
+    // Bans are written when made: they outlive even a kill -9.
+    z.kill9();
+    z.restart();
+    let r = z.post("/p2p/block", &json!({"raw_hex": good, "from": liar}));
+    assert_eq!((r.status, r.code()), (403, "forbidden"), "after a restart: {}", r.body);
     // The right block with that hash is still accepted from anyone else.
-    let r = z.post("/p2p/block", &json!({"raw_hex": good, "from": "http://127.0.0.1:10"}));
+    let r = z.post("/p2p/block", &json!({"raw_hex": good, "from": framed}));
     assert_eq!(r.status, 202, "{}", r.body);
     assert_eq!(tip(&z), (1, hashes[0].clone()));
 }

@@ -39,35 +39,56 @@ impl<T: DeserializeOwned + BodyLimit + 'static> FromRequest for JsonBody<T> {
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let checked = node_of(req).map(|node| T::limit(node.params())).and_then(|limit| {
             check_content_type(req)?;
-            let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
-            if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > limit as u64) {
-                return Err(ApiError::too_large(limit));
-            }
+            check_declared_length(req, limit)?;
             Ok(limit)
         });
         let body = web::Payload::from_request(req, payload);
         Box::pin(async move {
             let limit = checked?;
             let body = body.await.map_err(|e| ApiError::malformed(format!("reading the body: {e}")))?;
-            let bytes = match body.to_bytes_limited(limit).await {
-                Err(_) => return Err(ApiError::too_large(limit)),
-                Ok(Err(e)) => return Err(ApiError::malformed(format!("reading the body: {e}"))),
-                Ok(Ok(bytes)) => bytes,
-            };
+            let bytes = read_limited(body, limit).await?;
             serde_json::from_slice(&bytes).map(JsonBody).map_err(|e| ApiError::malformed(format!("body: {e}")))
         })
     }
 }
 
+/// 413 `too_large` when the request declares a `Content-Length` over `limit`, before reading.
+///
+/// # Errors
+/// `too_large`.
+pub fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok());
+    if declared.and_then(|v| v.trim().parse::<u64>().ok()).is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::too_large(limit));
+    }
+    Ok(())
+}
+
+/// Reads a body, stopping with 413 `too_large` as soon as it passes `limit` bytes.
+///
+/// # Errors
+/// `too_large`, or `malformed` when the connection fails while reading.
+pub async fn read_limited(body: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    match body.to_bytes_limited(limit).await {
+        Err(_) => Err(ApiError::too_large(limit)),
+        Ok(Err(e)) => Err(ApiError::malformed(format!("reading the body: {e}"))),
+        Ok(Ok(bytes)) => Ok(bytes),
+    }
+}
+
+/// The essence of the request's `Content-Type` (lowercase, parameters dropped), if any.
+pub fn content_type(req: &HttpRequest) -> Option<String> {
+    let value = req.headers().get(header::CONTENT_TYPE)?.to_str().unwrap_or("(not text)");
+    Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+}
+
 fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
-    let value = req.headers().get(header::CONTENT_TYPE).map(|v| v.to_str().unwrap_or("(not text)"));
-    let essence = value.map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase());
-    match essence.as_deref() {
+    match content_type(req).as_deref() {
         Some("application/json") => Ok(()),
         Some(other) if other.starts_with("application/") && other.ends_with("+json") => Ok(()),
-        _ => Err(ApiError::malformed(format!(
+        other => Err(ApiError::malformed(format!(
             "Content-Type: expected application/json, got {}",
-            value.unwrap_or("none")
+            other.unwrap_or("none")
         ))),
     }
 }

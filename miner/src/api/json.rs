@@ -54,8 +54,14 @@ pub struct StatusJson {
     pub difficulty: f64,
     /// Pending transfers.
     pub mempool: MempoolSummary,
-    /// Connected peers (0 until peer-to-peer arrives).
+    /// Connected peers.
     pub peers: u64,
+    /// Whether blocks are being downloaded from a peer.
+    pub syncing: bool,
+    /// The best height known: ours, or that of a connected peer with more work.
+    pub target_height: u64,
+    /// `height` ÷ `target_height`, from 0 to 1 (1 when there is nothing to catch up).
+    pub progress: f64,
     /// The local miner.
     pub mining: MiningJson,
 }

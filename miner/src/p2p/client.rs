@@ -4,14 +4,17 @@
 //! but its sender. Every request has a timeout, so a silent peer stalls nothing.
 
 use super::logic::{self, PeerTip, SeenSet};
-use super::wire::{BlocksRequest, HelloJson, LocateJson, LocateRequest, MAX_BLOCKS, PeerUrlsJson, RawBlocksJson};
+use super::wire::{
+    BINARY, BlocksRequest, HelloJson, LocateJson, LocateRequest, MAX_BLOCKS, MempoolTxsJson, PeerUrlsJson,
+};
 use super::{PeerManager, RelayItem};
 use crate::chain::Accepted;
 use crate::node::Node;
 use oxcoin::hash::BlockHash;
-use oxcoin::{Block, Decode, Height};
+use oxcoin::{Block, Decode, Height, Tx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -30,6 +33,10 @@ const MAX_ANSWER: usize = 40 * 1024 * 1024;
 const SEEN: usize = 50_000;
 /// How often the connected peers are saved to the peers file.
 const SAVE_EVERY: Duration = Duration::from_secs(30);
+/// Most block batches downloading at once during a sync.
+const MAX_DOWNLOADS: usize = 8;
+/// How often a running sync logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Starts the client thread for `node`; it ends when the node is dropped.
 ///
@@ -116,12 +123,14 @@ async fn run(node: Weak<Node>, manager: Arc<PeerManager>) {
                 .into_iter()
                 .filter_map(|p| p.chain_work.map(|chain_work| PeerTip { url: p.url, chain_work }))
                 .collect();
-            if let Some(best) = logic::pick_sync_peer(&tips, &ours) {
+            // A peer that sent us an orphan first: it knows blocks we lack, whatever it announced.
+            let chosen =
+                manager.take_sync_request().or_else(|| logic::pick_sync_peer(&tips, &ours).map(|b| b.url.clone()));
+            if let Some(url) = chosen {
                 manager.syncing.store(true, Ordering::Relaxed);
-                let (node, manager, url) = (node.clone(), Arc::clone(&manager), best.url.clone());
+                let (node, manager) = (node.clone(), Arc::clone(&manager));
                 tokio::task::spawn_local(async move {
-                    let client = self::client();
-                    if let Err(e) = sync_from(&node, &manager, &client, &url).await {
+                    if let Err(e) = sync_from(&node, &manager, &url).await {
                         tracing::info!(peer = url, error = e, "sync stopped");
                     }
                     manager.syncing.store(false, Ordering::Relaxed);
@@ -173,6 +182,7 @@ async fn poll_peer(node: Weak<Node>, manager: Arc<PeerManager>, url: String) {
                     if !was_up {
                         tracing::info!(peer = url, height = hello.height, "peer connected");
                         was_up = true;
+                        tokio::task::spawn_local(take_mempool(node.clone(), Arc::clone(&manager), url.clone()));
                     }
                     manager.answered(&url, hello.height, work);
                 }
@@ -205,22 +215,68 @@ fn locator(node: &Node) -> Vec<String> {
         .collect()
 }
 
-/// Headers-first sync from `url`: locate the fork point, download the blocks after it in
-/// batches and submit each, until the peer has nothing more.
-async fn sync_from(
-    node: &Weak<Node>,
-    manager: &Arc<PeerManager>,
-    client: &awc::Client,
-    url: &str,
-) -> Result<(), String> {
+/// Why a block download failed.
+#[derive(Debug)]
+enum FetchError {
+    /// The peer sent data that is its fault (unparsable, or blocks not asked for): ban it.
+    Bad(&'static str),
+    /// The request failed or timed out.
+    Failed(RequestError),
+}
+
+/// Downloads `wanted` from `peer` as binary: the blocks it has, in order (a prefix of `wanted`).
+async fn fetch_blocks(client: &awc::Client, peer: &str, wanted: &[BlockHash]) -> Result<Vec<Block>, FetchError> {
+    let request = BlocksRequest { hashes: wanted.iter().map(ToString::to_string).collect() };
+    let fetch = async {
+        let mut response = client
+            .post(format!("{peer}/p2p/blocks"))
+            .insert_header((awc::http::header::ACCEPT, BINARY))
+            .send_json(&request)
+            .await
+            .map_err(|e| RequestError::Failed(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(RequestError::Failed(format!("status {}", response.status())));
+        }
+        response.body().limit(MAX_ANSWER).await.map_err(|e| RequestError::Failed(e.to_string()))
+    };
+    let body = tokio::time::timeout(REQUEST_TIMEOUT, fetch)
+        .await
+        .map_err(|_| FetchError::Failed(RequestError::Timeout))?
+        .map_err(FetchError::Failed)?;
+    let mut blocks = Vec::new();
+    let mut rest = &body[..];
+    while !rest.is_empty() {
+        let Some((len, after)) = rest.split_first_chunk::<4>() else { return Err(FetchError::Bad("truncated length")) };
+        let len = u32::from_le_bytes(*len) as usize;
+        let Some((raw, after)) = after.split_at_checked(len) else { return Err(FetchError::Bad("truncated block")) };
+        let block = Block::decode(raw).map_err(|_| FetchError::Bad("sent a malformed block"))?;
+        if wanted.get(blocks.len()) != Some(&block.header.hash()) {
+            return Err(FetchError::Bad("sent a block that was not asked for"));
+        }
+        blocks.push(block);
+        rest = after;
+    }
+    Ok(blocks)
+}
+
+/// A batch being downloaded: the hashes, the peer asked, the download task.
+type Download = (Vec<BlockHash>, String, tokio::task::JoinHandle<Result<Vec<Block>, FetchError>>);
+
+/// Headers-first sync from `url`: locate the fork point on its chain, then download the
+/// blocks after it in batches of [`MAX_BLOCKS`] — several at once, spread over every connected
+/// peer high enough to have them — and submit them in order while later batches arrive. A
+/// batch a helper peer lacks is fetched from `url`. Loops until `url` has nothing more.
+async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> Result<(), String> {
+    let client = client();
     let started = Instant::now();
     let mut fetched = 0u64;
+    let mut last_log = Instant::now();
     loop {
         let strong = node.upgrade().ok_or("node stopped")?;
         let locator = locator(&strong);
         drop(strong);
         let located: LocateJson = post_json(
-            client,
+            &client,
             format!("{url}/p2p/locate"),
             &LocateRequest { locator, limit: Some(super::wire::MAX_LOCATE as u64) },
         )
@@ -236,33 +292,78 @@ async fn sync_from(
                 }
             }
         }
-        let unknown: Vec<BlockHash> = {
+        let unknown: Vec<(u64, BlockHash)> = {
             let strong = node.upgrade().ok_or("node stopped")?;
             let chain = strong.chain_read();
-            hashes.iter().copied().filter(|h| chain.entry(h).is_none()).collect()
+            (located.first_height..).zip(hashes.iter().copied()).filter(|(_, h)| chain.entry(h).is_none()).collect()
         };
         if unknown.is_empty() {
             return Ok(());
         }
-        for batch in unknown.chunks(MAX_BLOCKS) {
-            let request = BlocksRequest { hashes: batch.iter().map(ToString::to_string).collect() };
-            let answer: RawBlocksJson =
-                post_json(client, format!("{url}/p2p/blocks"), &request).await.map_err(|e| format!("blocks: {e}"))?;
-            if answer.blocks.is_empty() {
+        let batches: Vec<(u64, Vec<BlockHash>)> = unknown
+            .chunks(MAX_BLOCKS)
+            .map(|c| (c.last().map_or(0, |(h, _)| *h), c.iter().map(|(_, h)| *h).collect()))
+            .collect();
+        let helpers: Vec<(String, u64)> =
+            manager.connected().into_iter().filter(|p| p.url != url).map(|p| (p.url, p.height)).collect();
+        let window = (2 * (1 + helpers.len())).min(MAX_DOWNLOADS);
+        let mut downloads: VecDeque<Download> = VecDeque::new();
+        let mut next = 0usize;
+        while next < batches.len() || !downloads.is_empty() {
+            while downloads.len() < window && next < batches.len() {
+                let (top, wanted) = &batches[next];
+                let mut sources: Vec<&str> = vec![url];
+                sources.extend(helpers.iter().filter(|(_, h)| h >= top).map(|(u, _)| u.as_str()));
+                let source = sources[next % sources.len()].to_owned();
+                let (client, peer, want) = (client.clone(), source.clone(), wanted.clone());
+                let task = tokio::task::spawn_local(async move { fetch_blocks(&client, &peer, &want).await });
+                downloads.push_back((wanted.clone(), source, task));
+                next += 1;
+            }
+            let Some((wanted, source, task)) = downloads.pop_front() else { break };
+            let got = match task.await {
+                Ok(Ok(blocks)) => blocks,
+                Ok(Err(FetchError::Bad(why))) => {
+                    manager.ban(&source, why);
+                    if source == url {
+                        return Err(why.into());
+                    }
+                    Vec::new()
+                }
+                Ok(Err(FetchError::Failed(e))) if source == url => return Err(format!("blocks: {e}")),
+                Ok(Err(FetchError::Failed(_))) | Err(_) => Vec::new(),
+            };
+            let mut blocks: Vec<(Block, String)> = got.into_iter().map(|b| (b, source.clone())).collect();
+            if blocks.len() < wanted.len() && source != url {
+                match fetch_blocks(&client, url, &wanted[blocks.len()..]).await {
+                    Ok(rest) => blocks.extend(rest.into_iter().map(|b| (b, url.to_owned()))),
+                    Err(FetchError::Bad(why)) => {
+                        manager.ban(url, why);
+                        return Err(why.into());
+                    }
+                    Err(FetchError::Failed(e)) => return Err(format!("blocks: {e}")),
+                }
+            }
+            if blocks.is_empty() {
                 return Err("the peer sent no blocks".into());
             }
-            let (node2, manager2, url2, wanted) = (node.clone(), Arc::clone(manager), url.to_owned(), batch.to_vec());
-            let outcome = tokio::task::spawn_blocking(move || submit_batch(&node2, &manager2, &url2, &wanted, &answer))
+            let taken = blocks.len();
+            let (node2, manager2) = (node.clone(), Arc::clone(manager));
+            tokio::task::spawn_blocking(move || submit_batch(&node2, &manager2, blocks))
                 .await
                 .map_err(|e| format!("submitting: {e}"))??;
-            fetched += outcome as u64;
-            let strong = node.upgrade().ok_or("node stopped")?;
-            let height = strong.height().0;
-            drop(strong);
-            let target = manager.peers().iter().find(|p| p.url == url).map_or(0, |p| p.height);
-            let rate = fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
-            tracing::info!(peer = url, height, target, blocks_per_s = format!("{rate:.1}"), "syncing");
-            if outcome < batch.len() {
+            fetched += taken as u64;
+            if last_log.elapsed() >= PROGRESS_EVERY || next == batches.len() && downloads.is_empty() {
+                last_log = Instant::now();
+                let strong = node.upgrade().ok_or("node stopped")?;
+                let height = strong.height().0;
+                drop(strong);
+                let target = manager.peers().iter().find(|p| p.url == url).map_or(0, |p| p.height).max(height);
+                let rate = fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
+                tracing::info!(peer = url, height, target, blocks_per_s = format!("{rate:.1}"), "syncing");
+            }
+            if taken < wanted.len() {
+                // The peer's chain changed under us: locate again.
                 break;
             }
         }
@@ -272,39 +373,60 @@ async fn sync_from(
     }
 }
 
-/// Decodes and submits one downloaded batch; returns how many blocks were taken. Bans the
-/// peer for data that is its fault.
-fn submit_batch(
-    node: &Weak<Node>,
-    manager: &PeerManager,
-    url: &str,
-    wanted: &[BlockHash],
-    answer: &RawBlocksJson,
-) -> Result<usize, String> {
+/// Submits downloaded blocks in order, each with the peer it came from; bans a peer for a block
+/// that breaks a rule.
+fn submit_batch(node: &Weak<Node>, manager: &PeerManager, blocks: Vec<(Block, String)>) -> Result<(), String> {
     let node = node.upgrade().ok_or("node stopped")?;
-    for (i, text) in answer.blocks.iter().enumerate() {
-        let block = hex::decode(text).ok().and_then(|raw| Block::decode(&raw).ok());
-        let Some(block) = block else {
-            manager.ban(url, "sent a malformed block");
-            return Err("malformed block".into());
-        };
+    for (block, source) in blocks {
         let hash = block.header.hash();
-        if wanted.get(i) != Some(&hash) {
-            manager.ban(url, "sent a block that was not asked for");
-            return Err("unexpected block".into());
-        }
-        manager.note_origin(&hash.to_string(), url);
+        manager.note_origin(&hash.to_string(), &source);
         match node.submit_block(block) {
             Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
             Ok(_) => {}
             Err(e) if logic::bans_for_block(e.code()) => {
-                manager.ban(url, &format!("sent invalid block {hash}: {e}"));
+                manager.ban(&source, &format!("sent invalid block {hash}: {e}"));
                 return Err(e.to_string());
             }
             Err(e) => return Err(format!("our store failed: {e}")),
         }
     }
-    Ok(answer.blocks.len())
+    Ok(())
+}
+
+/// Takes the pending transfers of a peer that just connected (BIP 35's `mempool`), banning it
+/// only for transfers invalid in themselves.
+async fn take_mempool(node: Weak<Node>, manager: Arc<PeerManager>, url: String) {
+    let client = client();
+    let Ok(answer) = get_json::<MempoolTxsJson>(&client, format!("{url}/p2p/mempool")).await else { return };
+    let outcome = tokio::task::spawn_blocking(move || {
+        let node = node.upgrade()?;
+        let mut taken = 0usize;
+        for text in answer.txs.iter().take(super::wire::MAX_MEMPOOL_TXS) {
+            let transfer = match hex::decode(text).ok().map(|raw| Tx::decode(&raw)) {
+                Some(Ok(Tx::Transfer(t))) => t,
+                _ => {
+                    manager.ban(&url, "sent a malformed pending transfer");
+                    return Some(taken);
+                }
+            };
+            manager.note_origin(&transfer.txid().to_string(), &url);
+            match node.submit_transfer(transfer) {
+                Ok(_) => taken += 1,
+                Err(e) if logic::bans_for_transfer(e.code()) => {
+                    manager.ban(&url, &format!("sent an invalid pending transfer: {e}"));
+                    return Some(taken);
+                }
+                Err(_) => {}
+            }
+        }
+        Some(taken)
+    })
+    .await;
+    if let Ok(Some(taken)) = outcome
+        && taken > 0
+    {
+        tracing::info!(count = taken, "took pending transfers from a new peer");
+    }
 }
 
 /// Sends each queued item once to every peer but its sender.
@@ -323,20 +445,27 @@ async fn relay(
             continue;
         }
         let origin = manager.origin(item.id());
-        let (path, raw) = match &item {
-            RelayItem::Block { raw, .. } => ("block", raw),
-            RelayItem::Transfer { raw, .. } => ("tx", raw),
+        let own = manager.own_url().to_owned();
+        // Blocks travel as binary (half the bytes of hex, no JSON); transfers as small JSON.
+        let (path, content_type, body): (String, &str, actix_web::web::Bytes) = match &item {
+            RelayItem::Block { raw, .. } => (format!("/p2p/block?from={own}"), BINARY, raw.clone().into()),
+            RelayItem::Transfer { raw, .. } => {
+                let body = super::wire::RelayRequest { raw_hex: hex::encode(raw), from: Some(own) };
+                match serde_json::to_vec(&body) {
+                    Ok(json) => ("/p2p/tx".to_owned(), "application/json", json.into()),
+                    Err(_) => continue,
+                }
+            }
         };
-        let body = super::wire::RelayRequest { raw_hex: hex::encode(raw), from: Some(manager.own_url().to_owned()) };
-        let body = Arc::new(body);
         for peer in manager.connected() {
             if origin.as_deref() == Some(peer.url.as_str()) {
                 continue;
             }
-            let (client, body) = (client.clone(), Arc::clone(&body));
-            let url = format!("{}/p2p/{path}", peer.url);
+            let (client, body) = (client.clone(), body.clone());
+            let url = format!("{}{path}", peer.url);
             tokio::task::spawn_local(async move {
-                match tokio::time::timeout(REQUEST_TIMEOUT, client.post(&url).send_json(&*body)).await {
+                let send = client.post(&url).content_type(content_type).send_body(body);
+                match tokio::time::timeout(REQUEST_TIMEOUT, send).await {
                     Err(_) => tracing::debug!(url, "relay timed out"),
                     Ok(Err(e)) => tracing::debug!(url, error = %e, "relay failed"),
                     Ok(Ok(_)) => {}

@@ -4,7 +4,8 @@
 use oxcoin::ErrorCode;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
-use std::time::{Duration, Instant};
+use std::net::IpAddr;
+use std::time::Duration;
 
 /// How long a peer that sent invalid data stays banned.
 pub const BAN_DURATION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -120,23 +121,57 @@ pub fn bans_for_transfer(code: Option<ErrorCode>) -> bool {
     )
 }
 
-/// Peers banned until a given instant.
+/// Who is banned, and until when (Unix seconds, so the list survives a restart). A key is a
+/// peer URL (`http://host:port`) for data from a peer we connected to or whose claimed URL
+/// matches its connection, or [`ip_key`] for data from an address that claimed nothing usable.
 #[derive(Debug, Default)]
 pub struct BanList {
-    until: HashMap<String, Instant>,
+    until: HashMap<String, u64>,
 }
 
 impl BanList {
-    /// Bans `url` for [`BAN_DURATION`] from `now`.
-    pub fn ban(&mut self, url: &str, now: Instant) {
-        self.until.insert(url.to_owned(), now + BAN_DURATION);
+    /// A list holding `entries` (key, until), those already over dropped.
+    pub fn from_entries(entries: impl IntoIterator<Item = (String, u64)>, now: u64) -> Self {
+        Self { until: entries.into_iter().filter(|(_, until)| *until > now).collect() }
     }
 
-    /// Returns whether `url` is banned at `now` (forgetting bans that ran out).
-    pub fn is_banned(&mut self, url: &str, now: Instant) -> bool {
-        self.until.retain(|_, until| *until > now);
-        self.until.contains_key(url)
+    /// Bans `key` for [`BAN_DURATION`] from `now`.
+    pub fn ban(&mut self, key: &str, now: u64) {
+        self.until.insert(key.to_owned(), now.saturating_add(BAN_DURATION.as_secs()));
     }
+
+    /// Returns whether `key` is banned at `now` (forgetting bans that ran out).
+    pub fn is_banned(&mut self, key: &str, now: u64) -> bool {
+        self.until.retain(|_, until| *until > now);
+        self.until.contains_key(key)
+    }
+
+    /// The bans in force at `now`, sorted by key.
+    pub fn entries(&mut self, now: u64) -> Vec<(String, u64)> {
+        self.until.retain(|_, until| *until > now);
+        let mut entries: Vec<(String, u64)> = self.until.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        entries.sort();
+        entries
+    }
+}
+
+/// The ban key of a connection's address, for data whose sender cannot be named by URL.
+pub fn ip_key(ip: IpAddr) -> String {
+    format!("ip:{ip}")
+}
+
+/// Whether a relayed item's claimed sender URL (already normalized) can be believed: its host
+/// must be the connection's address written as an IP (or `localhost` for a loopback
+/// connection). Otherwise anyone could send junk in an honest peer's name and get it banned.
+pub fn sender_matches(url: &str, connection: IpAddr) -> bool {
+    let Some(host) = url.strip_prefix("http://").and_then(|rest| rest.rsplit_once(':')).map(|(host, _)| host) else {
+        return false;
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return connection.is_loopback();
+    }
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.parse::<IpAddr>().is_ok_and(|ip| ip == connection || ip.to_canonical() == connection.to_canonical())
 }
 
 /// Normalizes a peer URL: `http://host:port` without a trailing slash.
@@ -213,13 +248,31 @@ mod tests {
     }
 
     #[test]
-    fn bans_run_out_after_a_day() {
+    fn bans_run_out_after_a_day_and_survive_a_round_trip() {
         let mut bans = BanList::default();
-        let now = Instant::now();
+        let now = 1_000_000;
         bans.ban("http://1.2.3.4:5", now);
-        assert!(bans.is_banned("http://1.2.3.4:5", now + Duration::from_secs(3600)));
+        assert!(bans.is_banned("http://1.2.3.4:5", now + 3600));
         assert!(!bans.is_banned("http://9.9.9.9:5", now));
-        assert!(!bans.is_banned("http://1.2.3.4:5", now + BAN_DURATION + Duration::from_secs(1)));
+        let mut again = BanList::from_entries(bans.entries(now), now + 10);
+        assert!(again.is_banned("http://1.2.3.4:5", now + 10));
+        assert!(!again.is_banned("http://1.2.3.4:5", now + BAN_DURATION.as_secs() + 1));
+        assert!(BanList::from_entries(vec![("ip:1.2.3.4".into(), now)], now).entries(now).is_empty(), "over");
+    }
+
+    #[test]
+    fn a_claimed_sender_must_match_its_connection() {
+        let v4: IpAddr = "10.0.0.7".parse().unwrap();
+        assert!(sender_matches("http://10.0.0.7:8334", v4));
+        assert!(!sender_matches("http://10.0.0.8:8334", v4), "someone else's name");
+        assert!(!sender_matches("http://node.example:8334", v4), "names cannot be checked without a lookup");
+        let lo: IpAddr = "127.0.0.1".parse().unwrap();
+        assert!(sender_matches("http://localhost:1", lo));
+        assert!(!sender_matches("http://localhost:1", v4));
+        let mapped: IpAddr = "::ffff:10.0.0.7".parse().unwrap();
+        assert!(sender_matches("http://10.0.0.7:1", mapped), "IPv4-mapped IPv6 connection");
+        assert!(sender_matches("http://[::1]:1", "::1".parse().unwrap()));
+        assert_eq!(ip_key(v4), "ip:10.0.0.7");
     }
 
     #[test]

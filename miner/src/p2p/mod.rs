@@ -25,6 +25,10 @@ const MAX_FAILURES: u32 = 10;
 const ORIGINS: usize = 10_000;
 /// File name of the remembered peers, in the network folder.
 pub const PEERS_FILE: &str = "peers.json";
+/// File name of the bans in force, in the network folder.
+pub const BANS_FILE: &str = "bans.json";
+/// Most sync requests (from orphan blocks) waiting for the supervisor.
+const MAX_SYNC_REQUESTS: usize = 8;
 
 /// One known peer.
 #[derive(Clone, Debug)]
@@ -83,6 +87,21 @@ struct State {
     /// Which peer sent an item (block hash or txid).
     origins: std::collections::HashMap<String, String>,
     origin_order: SeenSet<String>,
+    /// Peers the operator removed: not re-learned from hellos or exchange until added again.
+    removed: std::collections::HashSet<String>,
+    /// Peers that sent an orphan block: sync from them next, whatever their announced work.
+    sync_requests: std::collections::VecDeque<String>,
+}
+
+/// What `/status` says about syncing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SyncStatus {
+    /// A download from a peer is running.
+    pub syncing: bool,
+    /// The best height known: ours, or a connected peer's with more work.
+    pub target_height: u64,
+    /// Our height ÷ the target height, 1 when there is nothing to catch up.
+    pub progress: f64,
 }
 
 /// The peers of a node: who they are, what they last said, who is banned; and the queue of
@@ -96,26 +115,42 @@ pub struct PeerManager {
     relay: UnboundedSender<RelayItem>,
     relay_rx: Mutex<Option<UnboundedReceiver<RelayItem>>>,
     syncing: AtomicBool,
+    /// Where bans are kept between runs (none in unit tests).
+    bans_file: Option<std::path::PathBuf>,
 }
 
 impl PeerManager {
     /// A manager announcing `own_url`, keeping up to `max_peers`, with peer exchange off when
     /// `connect_only`.
     pub fn new(own_url: String, max_peers: usize, connect_only: bool) -> Self {
+        Self::with_bans_file(own_url, max_peers, connect_only, None)
+    }
+
+    /// Like [`PeerManager::new`], keeping bans in `bans_file` (loaded now, saved at each ban).
+    pub fn with_bans_file(
+        own_url: String,
+        max_peers: usize,
+        connect_only: bool,
+        bans_file: Option<std::path::PathBuf>,
+    ) -> Self {
         let (relay, rx) = unbounded_channel();
+        let bans = bans_file.as_deref().map(load_bans).unwrap_or_default();
         Self {
             own_url,
             max_peers,
             connect_only,
             state: Mutex::new(State {
                 peers: Vec::new(),
-                bans: BanList::default(),
+                bans,
                 origins: std::collections::HashMap::new(),
                 origin_order: SeenSet::new(ORIGINS),
+                removed: std::collections::HashSet::new(),
+                sync_requests: std::collections::VecDeque::new(),
             }),
             relay,
             relay_rx: Mutex::new(Some(rx)),
             syncing: AtomicBool::new(false),
+            bans_file,
         }
     }
 
@@ -134,19 +169,25 @@ impl PeerManager {
     }
 
     /// Adds a peer; `manual` peers (flags, config, admin API) may exceed `max_peers` and are
-    /// never dropped for failing. Returns whether it is new.
+    /// never dropped for failing, and adding one manually lifts an earlier removal. Returns
+    /// whether it is new.
     ///
     /// # Errors
-    /// A message when the URL is unusable, our own, or banned, or when the table is full for
-    /// a learned peer.
+    /// A message when the URL is unusable, our own, or banned, when the operator removed it (for
+    /// a learned peer), or when the table is full for a learned peer.
     pub fn add(&self, url: &str, manual: bool) -> Result<bool, String> {
         let url = logic::normalize_peer_url(url)?;
         if url == self.own_url {
             return Err(format!("url: {url} is this node"));
         }
         let mut state = self.state();
-        if state.bans.is_banned(&url, Instant::now()) {
+        if state.bans.is_banned(&url, crate::node::unix_now()) {
             return Err(format!("url: {url} is banned"));
+        }
+        if manual {
+            state.removed.remove(&url);
+        } else if state.removed.contains(&url) {
+            return Err(format!("url: {url} was removed by the operator"));
         }
         if let Some(peer) = state.peers.iter_mut().find(|p| p.url == url) {
             peer.manual |= manual;
@@ -168,7 +209,7 @@ impl PeerManager {
         Ok(true)
     }
 
-    /// Removes a peer; returns whether it was known.
+    /// Drops a peer (one on another chain); returns whether it was known.
     pub fn remove(&self, url: &str) -> bool {
         let url = logic::normalize_peer_url(url).unwrap_or_else(|_| url.to_owned());
         let mut state = self.state();
@@ -177,17 +218,70 @@ impl PeerManager {
         state.peers.len() != before
     }
 
-    /// Bans a peer for 24 h and drops it.
-    pub fn ban(&self, url: &str, reason: &str) {
-        tracing::warn!(peer = url, reason, "peer banned for 24 h");
-        let mut state = self.state();
-        state.bans.ban(url, Instant::now());
-        state.peers.retain(|p| p.url != url);
+    /// The operator removes a peer: dropped, and not re-learned from its own hellos or from
+    /// peer exchange until added again by hand. Returns whether it was known.
+    pub fn remove_by_operator(&self, url: &str) -> bool {
+        let url = logic::normalize_peer_url(url).unwrap_or_else(|_| url.to_owned());
+        let known = self.remove(&url);
+        if known {
+            self.state().removed.insert(url);
+        }
+        known
     }
 
-    /// Returns whether `url` is banned now.
-    pub fn is_banned(&self, url: &str) -> bool {
-        self.state().bans.is_banned(url, Instant::now())
+    /// Bans `key` (a peer URL or [`logic::ip_key`]) for 24 h, drops the peer, and saves the
+    /// bans.
+    pub fn ban(&self, key: &str, reason: &str) {
+        tracing::warn!(peer = key, reason, "peer banned for 24 h");
+        let entries = {
+            let mut state = self.state();
+            let now = crate::node::unix_now();
+            state.bans.ban(key, now);
+            state.peers.retain(|p| p.url != key);
+            state.bans.entries(now)
+        };
+        if let Some(path) = &self.bans_file
+            && let Err(e) = save_bans(path, &entries)
+        {
+            tracing::warn!(file = %path.display(), error = %e, "cannot save the bans");
+        }
+    }
+
+    /// Returns whether `key` (a peer URL or [`logic::ip_key`]) is banned now.
+    pub fn is_banned(&self, key: &str) -> bool {
+        self.state().bans.is_banned(key, crate::node::unix_now())
+    }
+
+    /// Asks for a sync from `url` (a peer that sent an orphan block), ahead of the usual choice.
+    pub fn request_sync(&self, url: &str) {
+        let mut state = self.state();
+        if !state.sync_requests.iter().any(|u| u == url) && state.sync_requests.len() < MAX_SYNC_REQUESTS {
+            state.sync_requests.push_back(url.to_owned());
+        }
+    }
+
+    fn take_sync_request(&self) -> Option<String> {
+        let mut state = self.state();
+        while let Some(url) = state.sync_requests.pop_front() {
+            if state.peers.iter().any(|p| p.url == url) {
+                return Some(url);
+            }
+        }
+        None
+    }
+
+    /// Syncing state for `/status`, given our height and chain work (big-endian).
+    pub fn sync_status(&self, height: u64, chain_work: &[u8; 32]) -> SyncStatus {
+        let best = self
+            .connected()
+            .iter()
+            .filter(|p| p.chain_work.is_some_and(|w| w > *chain_work))
+            .map(|p| p.height)
+            .max()
+            .unwrap_or(height);
+        let target_height = best.max(height);
+        let progress = if target_height == 0 { 1.0 } else { (height as f64 / target_height as f64).min(1.0) };
+        SyncStatus { syncing: self.syncing(), target_height, progress }
     }
 
     /// A copy of the peer table.
@@ -295,8 +389,12 @@ impl PeerManager {
 /// The thread cannot start.
 pub fn start(node: &Arc<Node>) -> anyhow::Result<()> {
     let settings = node.settings();
-    let manager =
-        Arc::new(PeerManager::new(format!("http://{}", settings.listen), settings.max_peers, settings.connect_only));
+    let manager = Arc::new(PeerManager::with_bans_file(
+        format!("http://{}", settings.listen),
+        settings.max_peers,
+        settings.connect_only,
+        Some(settings.network_dir().join(BANS_FILE)),
+    ));
     for url in &settings.peers {
         if let Err(e) = manager.add(url, true) {
             tracing::warn!(peer = url, error = e, "peer ignored");
@@ -321,6 +419,24 @@ pub fn load_peers(path: &std::path::Path) -> Vec<String> {
             Vec::new()
         }
     }
+}
+
+/// Reads the bans in force (an absent or unreadable file is none).
+fn load_bans(path: &std::path::Path) -> BanList {
+    let Ok(bytes) = std::fs::read(path) else { return BanList::default() };
+    match serde_json::from_slice::<wire::BansJson>(&bytes) {
+        Ok(list) => BanList::from_entries(list.bans.into_iter().map(|b| (b.key, b.until)), crate::node::unix_now()),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "saved bans ignored");
+            BanList::default()
+        }
+    }
+}
+
+fn save_bans(path: &std::path::Path, entries: &[(String, u64)]) -> std::io::Result<()> {
+    let bans = entries.iter().map(|(key, until)| wire::BanJson { key: key.clone(), until: *until }).collect();
+    let json = serde_json::to_vec_pretty(&wire::BansJson { bans }).map_err(std::io::Error::other)?;
+    crate::node::write_atomically(path, &json, 0o644)
 }
 
 /// Remembers the connected peers (atomically, so a crash leaves the old list or the new one).
@@ -366,6 +482,59 @@ mod tests {
         assert!(m.connected().is_empty());
         m.answered("http://127.0.0.1:3", 5, [1; 32]);
         assert_eq!(m.connected().len(), 1);
+    }
+
+    #[test]
+    fn a_peer_the_operator_removed_is_not_relearned_until_added_by_hand() {
+        let m = PeerManager::new("http://127.0.0.1:1".into(), 8, false);
+        m.add("http://127.0.0.1:2", true).unwrap();
+        assert!(!m.remove_by_operator("http://127.0.0.1:9"), "unknown");
+        assert!(m.add("http://127.0.0.1:9", false).is_ok(), "an unknown peer removed is not remembered");
+        assert!(m.remove_by_operator("http://127.0.0.1:2/"));
+        assert!(m.add("http://127.0.0.1:2", false).unwrap_err().contains("removed by the operator"));
+        assert_eq!(m.add("http://127.0.0.1:2", true), Ok(true), "by hand again");
+        m.remove("http://127.0.0.1:2");
+        assert_eq!(m.add("http://127.0.0.1:2", false), Ok(true), "the removal was lifted");
+    }
+
+    #[test]
+    fn orphan_senders_are_synced_from_first_once_each() {
+        let m = PeerManager::new("http://127.0.0.1:1".into(), 8, false);
+        m.add("http://127.0.0.1:2", false).unwrap();
+        m.request_sync("http://127.0.0.1:3");
+        m.request_sync("http://127.0.0.1:2");
+        m.request_sync("http://127.0.0.1:2");
+        assert_eq!(m.take_sync_request().as_deref(), Some("http://127.0.0.1:2"), "unknown peers are skipped");
+        assert_eq!(m.take_sync_request(), None, "asked once");
+    }
+
+    #[test]
+    fn sync_status_targets_the_highest_peer_with_more_work() {
+        let m = PeerManager::new("http://127.0.0.1:1".into(), 8, false);
+        let ours = [5u8; 32];
+        assert_eq!(m.sync_status(10, &ours), SyncStatus { syncing: false, target_height: 10, progress: 1.0 });
+        m.add("http://127.0.0.1:2", false).unwrap();
+        m.add("http://127.0.0.1:3", false).unwrap();
+        m.answered("http://127.0.0.1:2", 40, [6; 32]);
+        m.answered("http://127.0.0.1:3", 90, [4; 32]);
+        let status = m.sync_status(10, &ours);
+        assert_eq!(status.target_height, 40, "a higher peer with less work is no target");
+        assert!((status.progress - 0.25).abs() < 1e-9);
+        assert_eq!(m.sync_status(0, &[0; 32]).progress, 0.0);
+    }
+
+    #[test]
+    fn bans_are_kept_in_the_network_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(BANS_FILE);
+        let m = PeerManager::with_bans_file("http://127.0.0.1:1".into(), 8, false, Some(path.clone()));
+        m.ban("ip:10.0.0.9", "test");
+        let again = PeerManager::with_bans_file("http://127.0.0.1:1".into(), 8, false, Some(path.clone()));
+        assert!(again.is_banned("ip:10.0.0.9"));
+        assert!(!again.is_banned("ip:10.0.0.8"));
+        std::fs::write(&path, b"{\"bans\": 3}").unwrap();
+        let fresh = PeerManager::with_bans_file("http://127.0.0.1:1".into(), 8, false, Some(path));
+        assert!(!fresh.is_banned("ip:10.0.0.9"), "a broken file is ignored, with a warning");
     }
 
     #[test]

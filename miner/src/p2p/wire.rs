@@ -1,4 +1,5 @@
-//! JSON payloads of the `/p2p` routes. Blocks and transfers travel as canonical hex.
+//! Payloads of the `/p2p` routes: JSON, with blocks and transfers as canonical hex, and
+//! canonical binary for block download and block relay ([`BINARY`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -51,6 +52,9 @@ pub struct LocateRequest {
 pub struct LocateJson {
     /// Best-chain hashes after the first locator hash on our best chain, lowest first.
     pub hashes: Vec<String>,
+    /// Height of the first hash.
+    #[serde(default)]
+    pub first_height: u64,
 }
 
 /// `POST /p2p/blocks` body.
@@ -85,3 +89,36 @@ pub struct PeerUrlsJson {
     /// URLs of peers that answered lately.
     pub peers: Vec<String>,
 }
+
+/// The bans file of the network folder.
+#[derive(Deserialize, Serialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct BansJson {
+    /// Bans in force.
+    pub bans: Vec<BanJson>,
+}
+
+/// One ban.
+#[derive(Deserialize, Serialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct BanJson {
+    /// A peer URL, or `ip:<address>`.
+    pub key: String,
+    /// End of the ban, Unix seconds.
+    pub until: u64,
+}
+
+/// `GET /p2p/mempool` answer: pending transfers for a peer that just connected.
+#[derive(Deserialize, Serialize, Debug)]
+pub struct MempoolTxsJson {
+    /// Canonical transfers in hex, highest fee rate first, at most [`MAX_MEMPOOL_TXS`].
+    pub txs: Vec<String>,
+}
+
+/// Most transfers one `GET /p2p/mempool` answers.
+pub const MAX_MEMPOOL_TXS: usize = 5_000;
+
+/// Content type of binary payloads: `POST /p2p/blocks` answers with length-prefixed canonical
+/// blocks (`u32` little-endian length, then the bytes) when asked with this `Accept`, and
+/// `POST /p2p/block` takes one canonical block with this `Content-Type`.
+pub const BINARY: &str = "application/octet-stream";

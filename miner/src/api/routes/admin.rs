@@ -106,7 +106,8 @@ async fn add_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) 
 
 /// Removes a peer.
 ///
-/// `{"url": "http://host:port"}`; answers the connected peers left.
+/// `{"url": "http://host:port"}`; answers the connected peers left. The peer is not learned
+/// again from its own announcements or from peer exchange until it is added again.
 #[utoipa::path(
     tag = "admin",
     security(("cookie" = [])),
@@ -120,7 +121,7 @@ async fn add_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) 
 #[delete("/admin/peers")]
 async fn remove_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) -> Result<HttpResponse, ApiError> {
     let p2p = node.peer_manager().ok_or_else(|| ApiError::not_implemented("peer-to-peer is not running"))?;
-    if !p2p.remove(&body.0.url) {
+    if !p2p.remove_by_operator(&body.0.url) {
         return Err(ApiError::not_found(format!("no peer {}", body.0.url)));
     }
     tracing::info!(peer = body.0.url, "peer removed");

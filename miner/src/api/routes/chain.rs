@@ -41,6 +41,12 @@ async fn get_status(node: web::Data<Node>) -> Result<web::Json<StatusJson>, ApiE
         let params = node.params();
         let chain = node.chain_read();
         let tip = chain.tip();
+        let height = chain.height().0;
+        let sync = node
+            .peer_manager()
+            .map_or(crate::p2p::SyncStatus { syncing: false, target_height: height, progress: 1.0 }, |p| {
+                p.sync_status(height, &tip.chain_work.to_be_bytes())
+            });
         let difficulty = match (tip.header.bits.to_target(), params.pow_limit.to_target()) {
             (Ok(target), Ok(limit)) => target.difficulty(limit),
             _ => 0.0,
@@ -48,7 +54,7 @@ async fn get_status(node: web::Data<Node>) -> Result<web::Json<StatusJson>, ApiE
         let json = StatusJson {
             network: params.network.as_str().to_owned(),
             version: env!("CARGO_PKG_VERSION").to_owned(),
-            height: chain.height().0,
+            height,
             best_hash: chain.tip_hash().to_string(),
             chain_work: tip.chain_work.to_hex(),
             bits: bits_hex(tip.header.bits),
@@ -58,6 +64,9 @@ async fn get_status(node: web::Data<Node>) -> Result<web::Json<StatusJson>, ApiE
                 MempoolSummary { count: pool.len() as u64, bytes: pool.bytes() as u64 }
             },
             peers: node.peer_manager().map_or(0, |p| p.connected().len() as u64),
+            syncing: sync.syncing,
+            target_height: sync.target_height,
+            progress: sync.progress,
             mining: MiningJson { enabled, threads: threads as u64, hashrate },
         };
         Ok(web::Json(json))

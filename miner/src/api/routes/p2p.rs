@@ -1,17 +1,29 @@
 //! The peer routes under `/p2p` (SPEC §6): hello, locate, block download, block and transfer
-//! relay, and peer exchange. Plain actix routes, outside the public API's OpenAPI document.
+//! relay, pending transfers for a new peer, and peer exchange. Plain actix routes, outside the
+//! public API's OpenAPI document.
+//!
+//! A relayed item names its sender (`from`); the name is believed only when its host is the
+//! connection's address ([`logic::sender_matches`]), and otherwise the connection's address
+//! stands for the sender: that is what gets banned for invalid data, so nobody can get an
+//! honest peer banned by sending junk in its name.
 
 use crate::api::error::ApiError;
-use crate::api::extract::{BodyLimit, JsonBody, SMALL_BODY_LIMIT, blocking};
+use crate::api::extract::{
+    BodyLimit, JsonBody, SMALL_BODY_LIMIT, blocking, check_declared_length, content_type, read_limited,
+};
+use crate::chain::Accepted;
 use crate::node::Node;
 use crate::p2p::logic;
 use crate::p2p::wire::{
-    BlocksRequest, HelloJson, HelloQuery, LocateJson, LocateRequest, MAX_BLOCKS, MAX_BLOCKS_BYTES, MAX_LOCATE,
-    MAX_LOCATOR, PeerUrlsJson, RawBlocksJson, RelayRequest,
+    BINARY, BlocksRequest, HelloJson, HelloQuery, LocateJson, LocateRequest, MAX_BLOCKS, MAX_BLOCKS_BYTES, MAX_LOCATE,
+    MAX_LOCATOR, MAX_MEMPOOL_TXS, MempoolTxsJson, PeerUrlsJson, RawBlocksJson, RelayRequest,
 };
-use actix_web::{HttpResponse, web};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
 use oxcoin::hash::BlockHash;
-use oxcoin::{Block, ChainParams, Decode, ErrorCode, Height, Tx};
+use oxcoin::{Block, ChainParams, Decode, Encode, ErrorCode, Height, Tx};
+use serde::Deserialize;
+use std::net::IpAddr;
 
 /// Registers the `/p2p` routes (paths relative to the scope).
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
@@ -20,6 +32,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .route("/blocks", web::post().to(blocks))
         .route("/block", web::post().to(relay_block))
         .route("/tx", web::post().to(relay_tx))
+        .route("/mempool", web::get().to(mempool))
         .route("/peers", web::get().to(peers));
 }
 
@@ -87,64 +100,144 @@ async fn locate(node: web::Data<Node>, body: JsonBody<LocateRequest>) -> Result<
         let tip = chain.height().0;
         let hashes =
             (fork + 1..=tip).take(limit).filter_map(|h| chain.hash_at(Height(h))).map(|h| h.to_string()).collect();
-        Ok(web::Json(LocateJson { hashes }))
+        Ok(web::Json(LocateJson { hashes, first_height: fork + 1 }))
     })
     .await
 }
 
-/// Stored blocks in canonical hex, in the order asked, up to the first unknown one or the byte
-/// budget (at least one block).
-async fn blocks(node: web::Data<Node>, body: JsonBody<BlocksRequest>) -> Result<web::Json<RawBlocksJson>, ApiError> {
+/// Stored blocks in the order asked, up to the first unknown one or the byte budget (at least
+/// one block): length-prefixed canonical bytes when the caller accepts [`BINARY`], otherwise
+/// JSON with hex.
+async fn blocks(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    body: JsonBody<BlocksRequest>,
+) -> Result<HttpResponse, ApiError> {
     if body.0.hashes.len() > MAX_BLOCKS {
         return Err(ApiError::malformed(format!("hashes: at most {MAX_BLOCKS}")));
     }
     let hashes = parse_hashes(&body.0.hashes, "hashes")?;
-    blocking(&node, move |node| {
+    let binary = req
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').any(|t| t.trim().eq_ignore_ascii_case(BINARY)));
+    let raws = blocking(&node, move |node| {
         let chain = node.chain_read();
-        let mut blocks = Vec::with_capacity(hashes.len());
+        let mut raws = Vec::with_capacity(hashes.len());
         let mut bytes = 0usize;
         for hash in &hashes {
             let Some(raw) = chain.store().raw_block(hash)? else { break };
             bytes += raw.len();
-            blocks.push(hex::encode(raw));
+            raws.push(raw);
             if bytes >= MAX_BLOCKS_BYTES {
                 break;
             }
         }
-        Ok(web::Json(RawBlocksJson { blocks }))
+        Ok(raws)
     })
-    .await
-}
-
-/// The sender's URL when it is usable; a banned sender is refused.
-fn sender(node: &Node, from: Option<&str>) -> Result<Option<String>, ApiError> {
-    let Some(from) = from.and_then(|f| logic::normalize_peer_url(f).ok()) else { return Ok(None) };
-    if node.peer_manager().is_some_and(|p| p.is_banned(&from)) {
-        return Err(ApiError::new(ErrorCode::Forbidden, format!("peer {from} is banned")));
-    }
-    Ok(Some(from))
-}
-
-/// A relayed block: checked like `POST /api/v1/blocks`; a sender whose block breaks a rule is
-/// banned for 24 h.
-async fn relay_block(node: web::Data<Node>, body: JsonBody<RelayRequest>) -> Result<HttpResponse, ApiError> {
-    let RelayRequest { raw_hex, from } = body.0;
-    let (hash, accepted) = blocking(&node, move |node| {
-        let from = sender(node, from.as_deref())?;
-        let raw = hex::decode(raw_hex.trim()).map_err(|e| ApiError::malformed(format!("raw_hex: not hex: {e}")))?;
-        let block =
-            Block::decode(&raw).map_err(|e| ApiError::malformed(format!("raw_hex: not a canonical block: {e}")))?;
-        let hash = block.header.hash();
-        if let (Some(p2p), Some(from)) = (node.peer_manager(), &from) {
-            p2p.note_origin(&hash.to_string(), from);
+    .await?;
+    if binary {
+        let mut out = Vec::with_capacity(raws.iter().map(|r| r.len() + 4).sum());
+        for raw in &raws {
+            // A block is at most max_block_size (1 MB) long, far below u32::MAX.
+            out.extend_from_slice(&u32::try_from(raw.len()).unwrap_or(u32::MAX).to_le_bytes());
+            out.extend_from_slice(raw);
         }
+        Ok(HttpResponse::Ok().content_type(BINARY).body(out))
+    } else {
+        Ok(HttpResponse::Ok().json(RawBlocksJson { blocks: raws.iter().map(hex::encode).collect() }))
+    }
+}
+
+/// Who sent a relayed item: the key it is banned by, and the URL items are not relayed back to.
+#[derive(Debug)]
+struct Sender {
+    /// A believed peer URL, or the connection's [`logic::ip_key`].
+    ban_key: Option<String>,
+    /// The believed peer URL.
+    url: Option<String>,
+}
+
+/// Names the sender of a relayed item from its claim and its connection (see the module
+/// notes); a banned sender is refused with 403 `forbidden`.
+fn sender(node: &Node, claimed: Option<&str>, connection: Option<IpAddr>) -> Result<Sender, ApiError> {
+    let claimed = claimed.and_then(|f| logic::normalize_peer_url(f).ok());
+    let url = match (claimed, connection) {
+        (Some(url), Some(ip)) if logic::sender_matches(&url, ip) => Some(url),
+        _ => None,
+    };
+    let ip_key = connection.map(logic::ip_key);
+    if let Some(p2p) = node.peer_manager() {
+        for key in url.iter().chain(ip_key.iter()) {
+            if p2p.is_banned(key) {
+                return Err(ApiError::new(ErrorCode::Forbidden, format!("peer {key} is banned")));
+            }
+        }
+    }
+    // A loopback address stands for every local process: never banned as a whole.
+    let ban_key = url.clone().or(ip_key.filter(|_| !connection.is_some_and(|ip| ip.is_loopback())));
+    Ok(Sender { ban_key, url })
+}
+
+impl Sender {
+    fn ban(&self, node: &Node, why: &str) {
+        if let (Some(p2p), Some(key)) = (node.peer_manager(), &self.ban_key) {
+            p2p.ban(key, why);
+        }
+    }
+
+    fn note_origin(&self, node: &Node, id: &str) {
+        if let (Some(p2p), Some(url)) = (node.peer_manager(), &self.url) {
+            p2p.note_origin(id, url);
+        }
+    }
+}
+
+/// `?from=` of a binary block relay.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct FromQuery {
+    from: Option<String>,
+}
+
+/// A relayed block, as [`BINARY`] (sender in `?from=`) or as JSON [`RelayRequest`]: checked
+/// like `POST /api/v1/blocks`; a sender whose block breaks a rule is banned for 24 h, and one
+/// whose block is an orphan is synced from.
+async fn relay_block(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    query: web::Query<FromQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let limit = RelayRequest::limit(node.params());
+    check_declared_length(&req, limit)?;
+    let (raw, from) = if content_type(&req).as_deref() == Some(BINARY) {
+        let raw = read_limited(body, node.params().max_block_size + 1).await?;
+        (raw.to_vec(), query.into_inner().from)
+    } else {
+        let bytes = read_limited(body, limit).await?;
+        let RelayRequest { raw_hex, from } =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("body: {e}")))?;
+        let raw = hex::decode(raw_hex.trim()).map_err(|e| ApiError::malformed(format!("raw_hex: not hex: {e}")))?;
+        (raw, from)
+    };
+    let connection = req.peer_addr().map(|a| a.ip());
+    let (hash, accepted) = blocking(&node, move |node| {
+        let sender = sender(node, from.as_deref(), connection)?;
+        let block = Block::decode(&raw).map_err(|e| ApiError::malformed(format!("not a canonical block: {e}")))?;
+        let hash = block.header.hash();
+        sender.note_origin(node, &hash.to_string());
         match node.submit_block(block) {
-            Ok(accepted) => Ok((hash, accepted)),
+            Ok(accepted) => {
+                if let (Accepted::Orphan, Some(p2p), Some(url)) = (accepted, node.peer_manager(), &sender.url) {
+                    p2p.request_sync(url);
+                }
+                Ok((hash, accepted))
+            }
             Err(e) => {
-                if let (Some(p2p), Some(from)) = (node.peer_manager(), &from)
-                    && logic::bans_for_block(e.code())
-                {
-                    p2p.ban(from, &format!("relayed invalid block {hash}: {e}"));
+                if logic::bans_for_block(e.code()) {
+                    sender.ban(node, &format!("relayed invalid block {hash}: {e}"));
                 }
                 Err(e.into())
             }
@@ -156,37 +249,48 @@ async fn relay_block(node: web::Data<Node>, body: JsonBody<RelayRequest>) -> Res
 
 /// A relayed transfer: checked like `POST /api/v1/txs`; a sender of a transfer that is
 /// invalid in itself (not merely late or conflicting) is banned for 24 h.
-async fn relay_tx(node: web::Data<Node>, body: JsonBody<RelayRequest>) -> Result<HttpResponse, ApiError> {
+async fn relay_tx(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    body: JsonBody<RelayRequest>,
+) -> Result<HttpResponse, ApiError> {
     let RelayRequest { raw_hex, from } = body.0;
     if raw_hex.len() > 2 * SMALL_BODY_LIMIT {
         return Err(ApiError::too_large(2 * SMALL_BODY_LIMIT));
     }
+    let connection = req.peer_addr().map(|a| a.ip());
     let txid = blocking(&node, move |node| {
-        let from = sender(node, from.as_deref())?;
-        let ban = |code: Option<ErrorCode>, why: &str| {
-            if let (Some(p2p), Some(from)) = (node.peer_manager(), &from)
-                && logic::bans_for_transfer(code)
-            {
-                p2p.ban(from, why);
-            }
-        };
+        let sender = sender(node, from.as_deref(), connection)?;
         let transfer = match hex::decode(raw_hex.trim()).ok().map(|raw| Tx::decode(&raw)) {
             Some(Ok(Tx::Transfer(t))) => t,
             _ => {
-                ban(Some(ErrorCode::Malformed), "relayed a malformed transfer");
+                sender.ban(node, "relayed a malformed transfer");
                 return Err(ApiError::malformed("raw_hex: not a canonical transfer"));
             }
         };
-        if let (Some(p2p), Some(from)) = (node.peer_manager(), &from) {
-            p2p.note_origin(&transfer.txid().to_string(), from);
-        }
+        sender.note_origin(node, &transfer.txid().to_string());
         node.submit_transfer(transfer).map_err(|e| {
-            ban(e.code(), &format!("relayed an invalid transfer: {e}"));
+            if logic::bans_for_transfer(e.code()) {
+                sender.ban(node, &format!("relayed an invalid transfer: {e}"));
+            }
             ApiError::from(e)
         })
     })
     .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({ "txid": txid.to_string() })))
+}
+
+/// The pending transfers, highest fee rate first, for a peer that just connected.
+async fn mempool(node: web::Data<Node>) -> Result<web::Json<MempoolTxsJson>, ApiError> {
+    blocking(&node, |node| {
+        let pool = node.mempool();
+        let mut top = pool.top_by_fee_rate(MAX_MEMPOOL_TXS);
+        // Each sender's transfers in nonce order, so the peer can take them one by one.
+        top.sort_by_key(|e| (e.sender, e.transfer.nonce));
+        let txs = top.into_iter().map(|e| e.transfer.encode_hex()).collect();
+        Ok(web::Json(MempoolTxsJson { txs }))
+    })
+    .await
 }
 
 /// Peer exchange: the URLs of peers that answered lately (none with `--connect-only`).

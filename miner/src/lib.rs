@@ -10,6 +10,7 @@ pub mod api;
 pub mod chain;
 pub mod config;
 pub mod mempool;
+pub mod metrics;
 pub mod mining;
 pub mod node;
 pub mod p2p;

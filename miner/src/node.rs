@@ -116,6 +116,8 @@ pub struct Node {
     template_source: Mutex<Option<(BlockHash, u64)>>,
     /// The peers, once peer-to-peer has started: told of every accepted block and transfer.
     peer_manager: std::sync::OnceLock<Arc<crate::p2p::PeerManager>>,
+    /// Counters for `GET /metrics`.
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Node {
@@ -148,6 +150,7 @@ impl Node {
             mempool_generation: AtomicU64::new(0),
             template_source: Mutex::new(None),
             peer_manager: std::sync::OnceLock::new(),
+            metrics: crate::metrics::Metrics::new(),
         });
         node.reload_mempool(&dir.join(MEMPOOL_FILE));
         Ok(node)
@@ -201,6 +204,11 @@ impl Node {
         let _ = self.peer_manager.set(manager);
     }
 
+    /// The counters served at `GET /metrics`.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
+    }
+
     /// The admin token.
     pub fn cookie(&self) -> &str {
         &self.cookie
@@ -239,6 +247,14 @@ impl Node {
     /// # Errors
     /// [`SubmitTxError`] with the first failing check.
     pub fn submit_transfer(&self, transfer: Transfer) -> Result<Txid, SubmitTxError> {
+        let result = self.admit_transfer(transfer);
+        if let Some(code) = result.as_ref().err().and_then(SubmitTxError::code) {
+            self.metrics.refused(crate::metrics::Refused::Transfer, code);
+        }
+        result
+    }
+
+    fn admit_transfer(&self, transfer: Transfer) -> Result<Txid, SubmitTxError> {
         let txid = transfer.txid();
         if self.mempool().contains(&txid) {
             return Err(MempoolError::Duplicate.into());
@@ -276,6 +292,10 @@ impl Node {
             }
             (result, update)
         };
+        self.metrics.chain_updated(update.disconnected.len(), update.connected.len());
+        if let Some(code) = result.as_ref().err().and_then(ChainError::code) {
+            self.metrics.refused(crate::metrics::Refused::Block, code);
+        }
         if !update.is_empty() {
             if let Some(tip) = update.connected.last() {
                 tracing::info!(height = self.chain_read().height().0, hash = %tip.header.hash(), txs = tip.txs.len(), "new tip");

@@ -18,12 +18,15 @@
 //! - The peer routes live under `/p2p` ([`crate::p2p`]), outside the OpenAPI document.
 //! - The OpenAPI document is collected from the registered handlers by utoipa-actix-web.
 
+mod dashboard;
 pub mod error;
 pub mod extract;
 pub mod json;
 pub mod openapi;
 mod routes;
 
+#[cfg(test)]
+mod dashboard_tests;
 #[cfg(test)]
 mod tests;
 
@@ -73,7 +76,7 @@ pub fn app(
         .openapi(openapi::BaseDoc::openapi())
         .service(scope::scope(PREFIX).configure(routes::configure))
         .split_for_parts();
-    let doc = ApiDoc::new(&document, &[("/", &["GET"])]);
+    let doc = ApiDoc::new(&document, dashboard::ROUTES);
     app.app_data(web::Data::from(node))
         .app_data(web::Data::new(doc))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::malformed(format!("query: {e}")).into()))
@@ -82,8 +85,9 @@ pub fn app(
             web::JsonConfig::default().limit(extract::SMALL_BODY_LIMIT).error_handler(|e, _| json_error(&e).into()),
         )
         .service(web::scope("/p2p").configure(routes::p2p::configure))
-        .route("/", web::get().to(dashboard))
+        .configure(dashboard::configure)
         .default_service(web::to(fallback))
+        .wrap(actix_web::middleware::from_fn(dashboard::track))
 }
 
 /// Maps actix's own JSON extractor errors to the API's (the routes use [`extract::JsonBody`];
@@ -109,20 +113,3 @@ async fn fallback(req: HttpRequest) -> Result<HttpResponse, ApiError> {
         _ => Err(ApiError::not_found(format!("no route {} {path}", req.method()))),
     }
 }
-
-/// The dashboard's place: a plain page until the dashboard arrives.
-async fn dashboard() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(DASHBOARD)
-}
-
-const DASHBOARD: &str = "<!doctype html>
-<html lang=\"en\">
-<head><meta charset=\"utf-8\"><title>OxCoin node</title></head>
-<body>
-<h1>OxCoin node</h1>
-<p>OxCoin node — dashboard coming.</p>
-<p>The API is at <a href=\"/api/v1/status\">/api/v1/status</a>; its description at
-<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p>
-</body>
-</html>
-";

@@ -197,7 +197,7 @@ async fn status_blocks_generate_and_routing() {
     assert!(refused.1["error"]["message"].as_str().is_some_and(|m| m.starts_with("limit")), "{}", refused.1);
     assert_error(&send!(app, get("/blocks?bogus=1")), 400, "malformed");
 
-    // Routing: unknown paths, wrong methods, the dashboard placeholder.
+    // Routing: unknown paths, wrong methods, the dashboard.
     assert_error(&send!(app, get("/nope")), 404, "not_found");
     assert_error(&send!(app, TestRequest::get().uri("/nope")), 404, "not_found");
     assert_error(&send!(app, TestRequest::delete().uri("/api/v1/status")), 405, "method_not_allowed");
@@ -209,7 +209,7 @@ async fn status_blocks_generate_and_routing() {
     let response = test::call_service(&app, TestRequest::get().uri("/").to_request()).await;
     assert_eq!(response.status(), StatusCode::OK);
     let page = test::read_body(response).await;
-    assert!(String::from_utf8_lossy(&page).contains("dashboard coming"));
+    assert!(String::from_utf8_lossy(&page).contains("<title>OxCoin node</title>"));
 
     // Peers, fees, admin.
     assert_eq!(send!(app, get("/peers")).1, json!({"peers": []}));

@@ -1,6 +1,7 @@
 //! Node settings, layered: built-in defaults < TOML config file < `OXMINER_*` environment <
 //! command-line flags. The file refuses unknown keys, so a typo is an error naming the key.
 
+use crate::mempool::MempoolConfig;
 use clap::{Args, ValueEnum};
 use oxcoin::{Address, Network};
 use serde::Deserialize;
@@ -51,6 +52,22 @@ pub struct RunArgs {
     /// Log format.
     #[arg(long, env = "OXMINER_LOG_FORMAT", value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Most pending transfers in the mempool (default 100,000).
+    #[arg(long, env = "OXMINER_MEMPOOL_MAX_COUNT")]
+    pub mempool_max_count: Option<usize>,
+    /// Largest sum of the pending transfers' sizes, in bytes (default 64 MiB).
+    #[arg(long, env = "OXMINER_MEMPOOL_MAX_BYTES")]
+    pub mempool_max_bytes: Option<usize>,
+}
+
+/// The config file's `[mempool]` table.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolFileConfig {
+    /// Most pending transfers.
+    pub max_count: Option<usize>,
+    /// Largest sum of the pending transfers' encoded sizes, in bytes.
+    pub max_bytes: Option<usize>,
 }
 
 /// The config file's keys; every one optional.
@@ -77,6 +94,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// Most peers kept.
     pub max_peers: Option<usize>,
+    /// Mempool bounds.
+    pub mempool: MempoolFileConfig,
 }
 
 /// Why the settings are unusable.
@@ -109,6 +128,9 @@ pub enum ConfigError {
     /// Zero mining threads.
     #[error("threads must be at least 1")]
     ZeroThreads,
+    /// A mempool bound of zero.
+    #[error("mempool {0} must be at least 1")]
+    ZeroMempoolBound(&'static str),
     /// No data dir given and no platform data dir known.
     #[error("no data directory: pass --data-dir (the platform data directory could not be determined)")]
     NoDataDir,
@@ -137,6 +159,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Most peers kept.
     pub max_peers: usize,
+    /// Mempool bounds.
+    pub mempool: MempoolConfig,
 }
 
 impl Settings {
@@ -180,6 +204,17 @@ impl Settings {
         if threads == 0 {
             return Err(ConfigError::ZeroThreads);
         }
+        let defaults = MempoolConfig::default();
+        let mempool = MempoolConfig {
+            max_count: args.mempool_max_count.or(file.mempool.max_count).unwrap_or(defaults.max_count),
+            max_bytes: args.mempool_max_bytes.or(file.mempool.max_bytes).unwrap_or(defaults.max_bytes),
+        };
+        if mempool.max_count == 0 {
+            return Err(ConfigError::ZeroMempoolBound("max_count"));
+        }
+        if mempool.max_bytes == 0 {
+            return Err(ConfigError::ZeroMempoolBound("max_bytes"));
+        }
         Ok(Self {
             network,
             data_dir,
@@ -191,6 +226,7 @@ impl Settings {
             mine: !args.no_mine && file.mine.unwrap_or(true),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             max_peers: file.max_peers.unwrap_or(8),
+            mempool,
         })
     }
 }
@@ -268,6 +304,28 @@ mod tests {
         assert!(matches!(err, ConfigError::RewardAddress { .. }), "{err}");
         let flags = RunArgs { network: Some(Network::Dev), reward_address: Some(dev), ..args() };
         assert!(Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap().reward_address.is_some());
+    }
+
+    #[test]
+    fn mempool_bounds_layer_defaults_file_then_flags() {
+        let s = Settings::layer(FileConfig::default(), &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.mempool, MempoolConfig::default());
+        assert_eq!(s.mempool.max_count, 100_000);
+
+        let file = parse_config("[mempool]\nmax_count = 500\nmax_bytes = 65536\n").unwrap();
+        let s = Settings::layer(file, &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.mempool, MempoolConfig { max_count: 500, max_bytes: 65_536 });
+
+        let file = parse_config("[mempool]\nmax_count = 500\nmax_bytes = 65536\n").unwrap();
+        let flags = RunArgs { mempool_max_count: Some(3), ..args() };
+        let s = Settings::layer(file, &flags, Some("/d".into())).unwrap();
+        assert_eq!(s.mempool, MempoolConfig { max_count: 3, max_bytes: 65_536 });
+
+        let err = parse_config("[mempool]\nmax_cont = 5\n").unwrap_err();
+        assert!(err.contains("max_cont"), "{err}");
+        let flags = RunArgs { mempool_max_bytes: Some(0), ..args() };
+        let err = Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap_err();
+        assert!(matches!(err, ConfigError::ZeroMempoolBound("max_bytes")), "{err}");
     }
 
     #[test]

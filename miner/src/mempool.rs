@@ -1,6 +1,7 @@
 //! The mempool: pending transfers judged against the state the next block would see.
 //!
-//! Plain synchronous logic with no I/O, no clock and no locks: times come in as Unix seconds,
+//! Plain logic with no I/O, no clock and no locks (only [`precheck_saved`] fans out on rayon's
+//! pool): times come in as Unix seconds,
 //! the account state comes in as an [`AccountState`], and the node wraps the pool in its own
 //! lock. Signature checks can run outside that lock: [`precheck`] first, then
 //! [`Mempool::insert_prechecked`] under the lock; [`Mempool::insert`] does both.
@@ -28,6 +29,7 @@ use oxcoin::encode::{Decode, DecodeError, Encode, Reader};
 use oxcoin::rules::{self, Account, AccountState, StateOverlay, TransferError};
 use oxcoin::tx::TRANSFER_BASE_LEN;
 use oxcoin::{AccountId, Amount, ChainParams, ErrorCode, Transfer, Txid};
+use rayon::prelude::*;
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::fmt;
@@ -58,6 +60,20 @@ const FILE_ENTRY_MIN_LEN: usize = 8 + 2 + TRANSFER_BASE_LEN;
 /// [`MempoolError::Rule`] with the first failing stateless rule.
 pub fn precheck(transfer: &Transfer, params: &ChainParams) -> Result<(), MempoolError> {
     rules::transfer_precheck(transfer, params).map_err(MempoolError::Rule)
+}
+
+/// Runs [`precheck`] over saved entries (`(transfer, received time)`, as
+/// [`Mempool::from_bytes`] reads them) on rayon's pool, and returns those that pass with their
+/// txids, in their original order: the input of [`Mempool::reload_prechecked`]. Needs no lock.
+pub fn precheck_saved(entries: Vec<(Transfer, u64)>, params: &ChainParams) -> Vec<(Transfer, Txid, u64)> {
+    entries
+        .into_par_iter()
+        .filter_map(|(transfer, received)| {
+            precheck(&transfer, params).ok()?;
+            let txid = transfer.txid();
+            Some((transfer, txid, received))
+        })
+        .collect()
 }
 
 /// A fee rate, fee / encoded size, compared exactly by cross-multiplication.
@@ -598,12 +614,7 @@ impl Mempool {
         now: u64,
         state: &impl AccountState,
     ) -> usize {
-        let params = self.params.clone();
-        let checked = entries.into_iter().filter_map(|(transfer, received)| {
-            precheck(&transfer, &params).ok()?;
-            let txid = transfer.txid();
-            Some((transfer, txid, received))
-        });
+        let checked = precheck_saved(entries.into_iter().collect(), &self.params);
         self.reload_prechecked(checked, now, state)
     }
 

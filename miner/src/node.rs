@@ -6,7 +6,7 @@
 
 use crate::chain::{Accepted, Chain, ChainError, ChainUpdate};
 use crate::config::Settings;
-use crate::mempool::{self, Mempool, MempoolConfig, MempoolError};
+use crate::mempool::{self, Mempool, MempoolError};
 use crate::mining::{Miner, Template};
 use crate::store::{Snapshot, StoreError};
 use anyhow::Context;
@@ -138,12 +138,13 @@ impl Node {
         std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
         let chain = Chain::open(&dir.join(STORE_FILE), params)
             .map_err(|e| anyhow::anyhow!("opening the store {}: {e}", dir.join(STORE_FILE).display()))?;
+        let mempool_config = settings.mempool;
         let node = Arc::new(Self {
             params,
             mining_enabled: AtomicBool::new(settings.mine),
             settings,
             chain: RwLock::new(chain),
-            mempool: Mutex::new(Mempool::new(params, MempoolConfig::default())),
+            mempool: Mutex::new(Mempool::new(params, mempool_config)),
             miner: Mutex::new(None),
             reward: Mutex::new(reward),
             cookie,
@@ -161,9 +162,11 @@ impl Node {
         match Mempool::from_bytes(&bytes) {
             Ok(entries) => {
                 let total = entries.len();
+                // The signatures first, on rayon's pool and outside every lock.
+                let checked = mempool::precheck_saved(entries, self.params);
                 let chain = self.chain_read();
                 let accepted = match self.next_state(&chain) {
-                    Ok(state) => lock(&self.mempool).reload(entries, unix_now(), &state),
+                    Ok(state) => lock(&self.mempool).reload_prechecked(checked, unix_now(), &state),
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot read the state to reload the mempool");
                         0

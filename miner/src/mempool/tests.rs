@@ -586,6 +586,30 @@ fn the_pool_file_round_trips_and_reloads() {
     assert!(split.contains(&good.txid()));
 }
 
+#[test]
+fn saved_entries_are_prechecked_in_parallel_keeping_their_order() {
+    let mut entries: Vec<(Transfer, u64)> =
+        (0..300).map(|i| (tx(1 + (i % 7) as u8, 1, 1_000, i / 7), NOW + i)).collect();
+    // Forge every 50th (the signature no longer matches) and make every 75th break a stateless rule.
+    for (i, (transfer, _)) in entries.iter_mut().enumerate() {
+        if i % 50 == 49 {
+            transfer.amount = Amount::from_grains(2);
+        } else if i % 75 == 74 {
+            transfer.fee = Amount::ZERO;
+        }
+    }
+    let expected: Vec<(Txid, u64)> = entries
+        .iter()
+        .filter(|(transfer, _)| precheck(transfer, params()).is_ok())
+        .map(|(transfer, received)| (transfer.txid(), *received))
+        .collect();
+    assert_eq!(expected.len(), 300 - 6 - 2, "6 forged, 2 more with a zero fee");
+    let checked = precheck_saved(entries, params());
+    let got: Vec<(Txid, u64)> = checked.iter().map(|(_, txid, received)| (*txid, *received)).collect();
+    assert_eq!(got, expected);
+    assert!(checked.iter().all(|(transfer, txid, _)| transfer.txid() == *txid));
+}
+
 fn pool_of_default() -> Mempool {
     Mempool::new(params(), MempoolConfig::default())
 }

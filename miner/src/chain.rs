@@ -287,6 +287,18 @@ impl Chain {
         Some(entry)
     }
 
+    /// Runs `f` on the chain with the store's commits deferred to one durable commit at the end
+    /// ([`Store::set_deferred`]); `&mut self` keeps readers out until then.
+    ///
+    /// # Errors
+    /// The final durable commit fails.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Result<T, StoreError> {
+        self.store.set_deferred(true)?;
+        let out = f(self);
+        self.store.set_deferred(false)?;
+        Ok(out)
+    }
+
     /// Runs a block through the acceptance pipeline and, if its branch has the most work, makes
     /// it the tip; then does the same for orphans waiting on it. The update lists every block
     /// that left or joined the best chain, even when the block itself is refused (a refused

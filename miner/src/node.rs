@@ -287,28 +287,62 @@ impl Node {
     /// # Errors
     /// [`ChainError`] naming the first broken rule.
     pub fn submit_block(&self, block: Block) -> Result<Accepted, ChainError> {
-        let (result, update) = {
+        self.submit_blocks(vec![block]).pop().expect("one result per block submitted")
+    }
+
+    /// Runs blocks through the chain's pipeline in order, under one hold of the chain lock and
+    /// with one durable commit for all of them (sync), stopping after the first refused or
+    /// orphan block: one result per block tried (the last one an error when the durable commit
+    /// fails). Then updates the miners and queues the
+    /// connected blocks for relay, as [`Node::submit_block`] does.
+    pub fn submit_blocks(&self, blocks: Vec<Block>) -> Vec<Result<Accepted, ChainError>> {
+        let several = blocks.len() > 1;
+        let mut results = Vec::with_capacity(blocks.len());
+        let mut connected = Vec::new();
+        let mut tip_changed = false;
+        {
             let mut chain = self.chain_write();
-            let (result, update) = chain.process_block(block, unix_now());
-            if !update.is_empty() {
-                self.apply_to_mempool(&chain, &update);
+            let run = |chain: &mut Chain| {
+                for block in blocks {
+                    let (result, update) = chain.process_block(block, unix_now());
+                    if !update.is_empty() {
+                        self.apply_to_mempool(chain, &update);
+                        tip_changed = true;
+                    }
+                    self.metrics.chain_updated(update.disconnected.len(), update.connected.len());
+                    if let Some(code) = result.as_ref().err().and_then(ChainError::code) {
+                        self.metrics.refused(crate::metrics::Refused::Block, code);
+                    }
+                    connected.extend(update.connected);
+                    let stop = !matches!(result, Ok(Accepted::Connected | Accepted::Side | Accepted::Known));
+                    results.push(result);
+                    if stop {
+                        break;
+                    }
+                }
+            };
+            if several {
+                if let Err(e) = chain.batch(run) {
+                    // The blocks are in the store but may not survive a crash: say so for the last.
+                    tracing::error!(error = %e, "cannot make the synced blocks durable");
+                    if let Some(last) = results.last_mut() {
+                        *last = Err(e.into());
+                    }
+                }
+            } else {
+                run(&mut chain);
             }
-            (result, update)
-        };
-        self.metrics.chain_updated(update.disconnected.len(), update.connected.len());
-        if let Some(code) = result.as_ref().err().and_then(ChainError::code) {
-            self.metrics.refused(crate::metrics::Refused::Block, code);
         }
-        if !update.is_empty() {
-            if let Some(tip) = update.connected.last() {
+        if tip_changed {
+            if let Some(tip) = connected.last() {
                 tracing::info!(height = self.chain_read().height().0, hash = %tip.header.hash(), txs = tip.txs.len(), "new tip");
             }
             self.refresh_template(true);
             if let Some(p2p) = self.peer_manager.get() {
-                p2p.blocks_connected(&update.connected);
+                p2p.blocks_connected(&connected);
             }
         }
-        result
+        results
     }
 
     fn apply_to_mempool(&self, chain: &Chain, update: &ChainUpdate) {

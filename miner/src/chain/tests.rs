@@ -296,3 +296,24 @@ fn many_transfers_in_one_block_update_every_account() {
     assert_eq!(balance(&chain, &account_of(&key(6, 49))), Amount::from_grains(1_049));
     let _: Account = chain.store().account(&miner()).unwrap();
 }
+
+#[test]
+fn a_batch_commits_once_at_its_end_and_reopens_complete() {
+    let (dir, mut chain) = open();
+    let hashes = chain
+        .batch(|chain| {
+            let hashes = mine(chain, 5, miner());
+            // A refused block inside the batch changes nothing else.
+            let mut bad = child(chain, chain.tip_hash(), miner(), Vec::new());
+            bad.header.time = 0;
+            testkit::reseal(&mut bad, &DEV);
+            assert!(submit(chain, &bad).is_err());
+            hashes
+        })
+        .expect("the durable commit");
+    assert_eq!(chain.height(), Height(5));
+    drop(chain);
+    let chain = reopen(&dir);
+    assert_eq!(chain.tip_hash(), hashes[4]);
+    assert!(balance(&chain, &miner()) > Amount::ZERO, "matured rewards are in the state");
+}

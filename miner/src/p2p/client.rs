@@ -35,6 +35,9 @@ const SEEN: usize = 50_000;
 const SAVE_EVERY: Duration = Duration::from_secs(30);
 /// Most block batches downloading at once during a sync.
 const MAX_DOWNLOADS: usize = 8;
+/// Most transactions submitted under one hold of the chain while syncing (API readers wait
+/// for at most one group).
+const GROUP_TXS: usize = 2_000;
 /// How often a running sync logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
@@ -373,21 +376,33 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
     }
 }
 
-/// Submits downloaded blocks in order, each with the peer it came from; bans a peer for a block
-/// that breaks a rule.
+/// Submits downloaded blocks in order, each with the peer it came from, in groups of up to
+/// [`GROUP_TXS`] transactions that share one hold of the chain and one durable commit; bans a
+/// peer for a block that breaks a rule.
 fn submit_batch(node: &Weak<Node>, manager: &PeerManager, blocks: Vec<(Block, String)>) -> Result<(), String> {
     let node = node.upgrade().ok_or("node stopped")?;
-    for (block, source) in blocks {
-        let hash = block.header.hash();
-        manager.note_origin(&hash.to_string(), &source);
-        match node.submit_block(block) {
-            Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
-            Ok(_) => {}
-            Err(e) if logic::bans_for_block(e.code()) => {
-                manager.ban(&source, &format!("sent invalid block {hash}: {e}"));
-                return Err(e.to_string());
+    let mut blocks = blocks.into_iter().peekable();
+    while blocks.peek().is_some() {
+        let mut group = Vec::new();
+        let mut sources = Vec::new();
+        let mut txs = 0usize;
+        while let Some((block, source)) = blocks.next_if(|(b, _)| group.is_empty() || txs + b.txs.len() <= GROUP_TXS) {
+            txs += block.txs.len();
+            manager.note_origin(&block.header.hash().to_string(), &source);
+            group.push(block);
+            sources.push(source);
+        }
+        let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
+        for ((result, source), hash) in node.submit_blocks(group).into_iter().zip(&sources).zip(&hashes) {
+            match result {
+                Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
+                Ok(_) => {}
+                Err(e) if logic::bans_for_block(e.code()) => {
+                    manager.ban(source, &format!("sent invalid block {hash}: {e}"));
+                    return Err(e.to_string());
+                }
+                Err(e) => return Err(format!("our store failed: {e}")),
             }
-            Err(e) => return Err(format!("our store failed: {e}")),
         }
     }
     Ok(())

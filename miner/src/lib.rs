@@ -9,6 +9,7 @@
 pub mod api;
 pub mod chain;
 pub mod config;
+pub mod devnet;
 pub mod mempool;
 pub mod metrics;
 pub mod mining;
@@ -49,6 +50,8 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         seconds: u64,
     },
+    /// Start a local dev network: peered nodes on 127.0.0.1 and funded wallets, until Ctrl-C.
+    Devnet(devnet::DevnetArgs),
 }
 
 /// Runs the parsed command line.
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             mining::bench::run_to_stdout(threads, seconds).map_err(anyhow::Error::msg)
         }
         Some(Command::Run(args)) => run_node(&args),
+        Some(Command::Devnet(args)) => devnet::run(&args),
         None => run_node(&cli.run),
     }
 }
@@ -118,7 +122,7 @@ async fn serve_until_signal(node: Arc<Node>, listener: std::net::TcpListener) ->
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -161,7 +165,7 @@ pub fn random_bytes<const N: usize>() -> anyhow::Result<[u8; N]> {
 }
 
 /// Creates a folder readable by its owner only.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {

@@ -205,14 +205,16 @@
     renderSync(s);
   }
 
-  // The sync fields are optional: shown while syncing, hidden when absent or done.
+  // The sync fields are optional: shown while syncing or behind a peer, hidden when absent or done.
   function renderSync(s) {
     const panel = $('sync');
-    if (typeof s.syncing !== 'boolean' || !s.syncing) {
+    const behind = typeof s.target_height === 'number' && s.target_height > s.height;
+    if (typeof s.syncing !== 'boolean' || !(s.syncing || behind)) {
       panel.hidden = true;
       return;
     }
     panel.hidden = false;
+    setText('sync-title', s.syncing ? 'Syncing' : 'Behind a peer');
     let progress = typeof s.progress === 'number' ? s.progress : NaN;
     if (progress > 1) progress /= 100;
     if (!isFinite(progress) && typeof s.target_height === 'number' && s.target_height > 0) {

@@ -179,6 +179,9 @@ fn the_dashboard_renders_the_node_in_a_real_browser() {
     assert_eq!(page.text("mempool-count"), "1");
     assert_ne!(page.text("since"), "—", "time since the last block");
     assert_ne!(page.text("hashrate-net"), "—", "a network hash rate estimate from the block intervals");
+    // A lone node is neither syncing nor behind: the sync panel stays hidden.
+    assert_eq!(status.json["syncing"], false, "{}", status.body);
+    assert!(attr(page.tag("sync"), "hidden").is_some(), "{}", page.tag("sync"));
 
     // Both charts: SVG built by the script, one point per block (intervals: one fewer).
     let intervals = page.element("chart-intervals");

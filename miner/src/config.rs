@@ -1,6 +1,7 @@
 //! Node settings, layered: built-in defaults < TOML config file < `OXMINER_*` environment <
 //! command-line flags. The file refuses unknown keys, so a typo is an error naming the key.
 
+use crate::api::ratelimit::{Limit, RateLimitConfig};
 use crate::mempool::MempoolConfig;
 use clap::{Args, ValueEnum};
 use oxcoin::{Address, Network};
@@ -70,6 +71,22 @@ pub struct MempoolFileConfig {
     pub max_bytes: Option<usize>,
 }
 
+/// The config file's `[rate_limit]` table: requests a second per client address.
+#[derive(Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitFileConfig {
+    /// Sustained rate on the public API and dashboard (0: unlimited).
+    pub api_rate: Option<u32>,
+    /// Burst on the public API and dashboard.
+    pub api_burst: Option<u32>,
+    /// Sustained rate on the peer routes (0: unlimited).
+    pub p2p_rate: Option<u32>,
+    /// Burst on the peer routes.
+    pub p2p_burst: Option<u32>,
+    /// Addresses never limited.
+    pub exempt: Option<Vec<std::net::IpAddr>>,
+}
+
 /// The config file's keys; every one optional.
 #[derive(Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -96,6 +113,8 @@ pub struct FileConfig {
     pub max_peers: Option<usize>,
     /// Mempool bounds.
     pub mempool: MempoolFileConfig,
+    /// Per-address request limits.
+    pub rate_limit: RateLimitFileConfig,
 }
 
 /// Why the settings are unusable.
@@ -161,6 +180,8 @@ pub struct Settings {
     pub max_peers: usize,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
+    /// Per-address request limits of the HTTP server.
+    pub rate_limit: RateLimitConfig,
 }
 
 impl Settings {
@@ -215,6 +236,13 @@ impl Settings {
         if mempool.max_bytes == 0 {
             return Err(ConfigError::ZeroMempoolBound("max_bytes"));
         }
+        let limits = RateLimitConfig::default();
+        let r = file.rate_limit;
+        let rate_limit = RateLimitConfig {
+            api: Limit { rate: r.api_rate.unwrap_or(limits.api.rate), burst: r.api_burst.unwrap_or(limits.api.burst) },
+            p2p: Limit { rate: r.p2p_rate.unwrap_or(limits.p2p.rate), burst: r.p2p_burst.unwrap_or(limits.p2p.burst) },
+            exempt: r.exempt.unwrap_or(limits.exempt),
+        };
         Ok(Self {
             network,
             data_dir,
@@ -227,6 +255,7 @@ impl Settings {
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             max_peers: file.max_peers.unwrap_or(8),
             mempool,
+            rate_limit,
         })
     }
 }
@@ -304,6 +333,18 @@ mod tests {
         assert!(matches!(err, ConfigError::RewardAddress { .. }), "{err}");
         let flags = RunArgs { network: Some(Network::Dev), reward_address: Some(dev), ..args() };
         assert!(Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap().reward_address.is_some());
+    }
+
+    #[test]
+    fn rate_limits_come_from_the_file_or_the_defaults() {
+        let s = Settings::layer(FileConfig::default(), &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.rate_limit, RateLimitConfig::default());
+        let file = parse_config("[rate_limit]\napi_rate = 5\nexempt = [\"10.0.0.1\"]\n").unwrap();
+        let s = Settings::layer(file, &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.rate_limit.api, Limit { rate: 5, burst: RateLimitConfig::default().api.burst });
+        assert_eq!(s.rate_limit.exempt, vec!["10.0.0.1".parse::<std::net::IpAddr>().unwrap()]);
+        let err = parse_config("[rate_limit]\nexempt = [\"localhost\"]\n").unwrap_err();
+        assert!(err.contains("exempt") || err.contains("IP"), "{err}");
     }
 
     #[test]

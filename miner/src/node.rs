@@ -116,6 +116,8 @@ pub struct Node {
     template_source: Mutex<Option<(BlockHash, u64)>>,
     /// The peers, once peer-to-peer has started: told of every accepted block and transfer.
     peer_manager: std::sync::OnceLock<Arc<crate::p2p::PeerManager>>,
+    /// The HTTP server's per-address limits, shared by its workers.
+    rate_limiter: Arc<crate::api::ratelimit::RateLimiter>,
     /// Counters for `GET /metrics`.
     metrics: crate::metrics::Metrics,
 }
@@ -139,6 +141,7 @@ impl Node {
         let chain = Chain::open(&dir.join(STORE_FILE), params)
             .map_err(|e| anyhow::anyhow!("opening the store {}: {e}", dir.join(STORE_FILE).display()))?;
         let mempool_config = settings.mempool;
+        let rate_limiter = Arc::new(crate::api::ratelimit::RateLimiter::new(settings.rate_limit.clone()));
         let node = Arc::new(Self {
             params,
             mining_enabled: AtomicBool::new(settings.mine),
@@ -151,6 +154,7 @@ impl Node {
             mempool_generation: AtomicU64::new(0),
             template_source: Mutex::new(None),
             peer_manager: std::sync::OnceLock::new(),
+            rate_limiter,
             metrics: crate::metrics::Metrics::new(),
         });
         node.reload_mempool(&dir.join(MEMPOOL_FILE));
@@ -195,6 +199,11 @@ impl Node {
     /// The settings the node runs with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// The HTTP server's per-address rate limiter, shared by its workers.
+    pub fn rate_limiter(&self) -> &Arc<crate::api::ratelimit::RateLimiter> {
+        &self.rate_limiter
     }
 
     /// The peer manager, once peer-to-peer has started.

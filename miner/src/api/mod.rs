@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod json;
 pub mod openapi;
+pub mod ratelimit;
 mod routes;
 
 #[cfg(test)]
@@ -77,7 +78,9 @@ pub fn app(
         .service(scope::scope(PREFIX).configure(routes::configure))
         .split_for_parts();
     let doc = ApiDoc::new(&document, dashboard::ROUTES);
+    let limiter = web::Data::from(Arc::clone(node.rate_limiter()));
     app.app_data(web::Data::from(node))
+        .app_data(limiter)
         .app_data(web::Data::new(doc))
         .app_data(web::QueryConfig::default().error_handler(|e, _| ApiError::malformed(format!("query: {e}")).into()))
         .app_data(web::PathConfig::default().error_handler(|e, _| ApiError::malformed(format!("path: {e}")).into()))
@@ -87,6 +90,7 @@ pub fn app(
         .service(web::scope("/p2p").configure(routes::p2p::configure))
         .configure(dashboard::configure)
         .default_service(web::to(fallback))
+        .wrap(actix_web::middleware::from_fn(ratelimit::limit))
         .wrap(actix_web::middleware::from_fn(dashboard::track))
 }
 

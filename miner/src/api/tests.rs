@@ -35,6 +35,7 @@ fn open_node(network: Network) -> (Arc<Node>, tempfile::TempDir) {
         log_format: LogFormat::Text,
         max_peers: 8,
         mempool: Default::default(),
+        rate_limit: Default::default(),
     };
     let node = Node::open(settings, Some(AccountId::default()), COOKIE.to_owned()).expect("the node opens");
     (node, dir)

@@ -124,6 +124,17 @@
     return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
   }
 
+  // Short form for chart axes.
+  function fmtAxisDuration(seconds) {
+    const a = Math.abs(seconds);
+    const sign = seconds < 0 ? '-' : '';
+    const one = (x) => (x < 10 ? x.toFixed(1).replace(/\.0$/, '') : Math.round(x).toString());
+    if (a < 60) return sign + one(a) + ' s';
+    if (a < 3600) return sign + one(a / 60) + ' min';
+    if (a < 86400) return sign + one(a / 3600) + ' h';
+    return sign + one(a / 86400) + ' d';
+  }
+
   function fmtTime(unix) {
     return new Date(unix * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   }
@@ -247,10 +258,10 @@
         el('tr', {}, [
           el('td', {}, [lookupLink(String(block.height))]),
           el('td', { class: 'mono' }, [lookupLink(block.hash, short(block.hash))]),
-          el('td', { text: fmtTime(block.time) }),
+          el('td', { class: 'hide-narrow', text: fmtTime(block.time) }),
           el('td', { class: 'num', text: interval }),
           el('td', { class: 'num', text: fmtInt(block.tx_count) }),
-          el('td', { class: 'num', text: fmtBytes(block.size) }),
+          el('td', { class: 'num hide-narrow', text: fmtBytes(block.size) }),
         ]),
       );
     }
@@ -259,9 +270,10 @@
   }
 
   function renderCharts(list) {
+    // The genesis timestamp is fixed when a network is made: intervals start after block 1.
     const intervals = [];
     for (let i = 1; i < list.length; i += 1) {
-      if (list[i].height === list[i - 1].height + 1) {
+      if (list[i].height === list[i - 1].height + 1 && list[i - 1].height > 0) {
         intervals.push({ x: list[i].height, y: list[i].time - list[i - 1].time });
       }
     }
@@ -272,7 +284,13 @@
       'interval-summary',
       intervals.length ? 'last ' + intervals.length + ': mean ' + fmtDuration(mean) + ', median ' + fmtDuration(median) : '',
     );
-    drawChart($('chart-intervals'), intervals, { label: 'Seconds between blocks by height', format: (v) => fmtDuration(v), mean, zero: true });
+    drawChart($('chart-intervals'), intervals, {
+      label: 'Seconds between blocks by height',
+      format: fmtDuration,
+      axis: fmtAxisDuration,
+      mean,
+      zero: true,
+    });
 
     // Difficulty per block, scaled from the tip's: difficulty is inversely proportional to the target.
     const tip = list[list.length - 1];
@@ -284,10 +302,11 @@
     setText('difficulty-summary', difficulty.length ? 'last ' + difficulty.length + ' blocks' : '');
     drawChart($('chart-difficulty'), difficulty, { label: 'Difficulty by height', format: fmtNumber, alt: true });
 
-    // Network hash rate: work added over the time it took, across the loaded blocks.
+    // Network hash rate: work added over the time it took, across the loaded blocks (from
+    // block 1 at the earliest, for the genesis timestamp's sake).
     let rate = NaN;
-    if (list.length >= 2) {
-      const first = list[0];
+    const first = list.find((b) => b.height > 0);
+    if (first && tip && tip.height > first.height) {
       const workFirst = workOf(first.chain_work);
       const workLast = workOf(tip.chain_work);
       const seconds = tip.time - first.time;
@@ -298,7 +317,8 @@
 
   // A line chart of points {x, y} as SVG nodes, with a few grid lines and labels.
   function drawChart(container, points, opts) {
-    const W = 600;
+    // Drawn at the container's width in pixels, so text keeps its size on a phone.
+    const W = Math.max(280, Math.round(container.clientWidth) || 600);
     const H = 220;
     const left = 64;
     const right = 12;
@@ -331,7 +351,8 @@
       const value = y0 + ((y1 - y0) * i) / 4;
       const y = sy(value).toFixed(1);
       root.append(svg('line', { x1: left, x2: W - right, y1: y, y2: y, class: 'grid-line' }));
-      root.append(svg('text', { x: left - 6, y: Number(y) + 4, 'text-anchor': 'end', class: 'axis-label', text: opts.format(value) }));
+      const label = (opts.axis || opts.format)(value);
+      root.append(svg('text', { x: left - 6, y: Number(y) + 4, 'text-anchor': 'end', class: 'axis-label', text: label }));
     }
     root.append(svg('text', { x: left, y: H - 6, class: 'axis-label', text: String(Math.min(...xs)) }));
     root.append(svg('text', { x: W - right, y: H - 6, 'text-anchor': 'end', class: 'axis-label', text: String(Math.max(...xs)) }));
@@ -584,6 +605,12 @@
   $('result-close').addEventListener('click', () => {
     $('result').hidden = true;
     history.replaceState(null, '', location.pathname);
+  });
+
+  let resizeTimer = null;
+  window.addEventListener('resize', () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => renderCharts(chainBlocks()), 200);
   });
 
   poll();

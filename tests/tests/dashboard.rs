@@ -183,10 +183,10 @@ fn the_dashboard_renders_the_node_in_a_real_browser() {
     assert_eq!(status.json["syncing"], false, "{}", status.body);
     assert!(attr(page.tag("sync"), "hidden").is_some(), "{}", page.tag("sync"));
 
-    // Both charts: SVG built by the script, one point per block (intervals: one fewer).
+    // Both charts: SVG built by the script, one point per block (intervals: from block 1 on).
     let intervals = page.element("chart-intervals");
     let difficulty = page.element("chart-difficulty");
-    for (chart, points) in [(intervals, height), (difficulty, height + 1)] {
+    for (chart, points) in [(intervals, height - 1), (difficulty, height + 1)] {
         let svg = &chart[chart.find("<svg").expect("an SVG chart")..];
         let svg_tag = &svg[..=svg.find('>').expect("the svg tag")];
         assert_eq!(attr(svg_tag, "data-points"), Some(points.to_string().as_str()), "{svg_tag}");

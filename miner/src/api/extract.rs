@@ -82,7 +82,12 @@ pub fn content_type(req: &HttpRequest) -> Option<String> {
     Some(value.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
 }
 
-fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+/// 400 `malformed` unless the request's `Content-Type` is JSON (`application/json` or
+/// `application/…+json`).
+///
+/// # Errors
+/// `malformed`, naming the content type that came.
+pub fn check_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     match content_type(req).as_deref() {
         Some("application/json") => Ok(()),
         Some(other) if other.starts_with("application/") && other.ends_with("+json") => Ok(()),

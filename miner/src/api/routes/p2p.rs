@@ -9,7 +9,8 @@
 
 use crate::api::error::ApiError;
 use crate::api::extract::{
-    BodyLimit, JsonBody, SMALL_BODY_LIMIT, blocking, check_declared_length, content_type, read_limited,
+    BodyLimit, JsonBody, SMALL_BODY_LIMIT, blocking, check_content_type, check_declared_length, content_type,
+    read_limited,
 };
 use crate::chain::Accepted;
 use crate::node::Node;
@@ -25,15 +26,23 @@ use oxcoin::{Block, ChainParams, Decode, Encode, ErrorCode, Height, Tx};
 use serde::Deserialize;
 use std::net::IpAddr;
 
-/// Registers the `/p2p` routes (paths relative to the scope).
+/// Registers the `/p2p` routes (paths relative to the scope). Another method on a known path
+/// gets 405 `method_not_allowed` with `Allow`, as on the public API.
 pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/hello", web::get().to(hello))
-        .route("/locate", web::post().to(locate))
-        .route("/blocks", web::post().to(blocks))
-        .route("/block", web::post().to(relay_block))
-        .route("/tx", web::post().to(relay_tx))
-        .route("/mempool", web::get().to(mempool))
-        .route("/peers", web::get().to(peers));
+    cfg.service(resource("/hello", "GET").route(web::get().to(hello)))
+        .service(resource("/locate", "POST").route(web::post().to(locate)))
+        .service(resource("/blocks", "POST").route(web::post().to(blocks)))
+        .service(resource("/block", "POST").route(web::post().to(relay_block)))
+        .service(resource("/tx", "POST").route(web::post().to(relay_tx)))
+        .service(resource("/mempool", "GET").route(web::get().to(mempool)))
+        .service(resource("/peers", "GET").route(web::get().to(peers)));
+}
+
+/// A peer route answering `method` only; any other method gets 405 with `Allow: method`.
+fn resource(path: &str, method: &'static str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
+        Err::<HttpResponse, _>(ApiError::method_not_allowed(req.method().as_str(), req.path(), &[method]))
+    }))
 }
 
 impl BodyLimit for LocateRequest {
@@ -216,6 +225,8 @@ async fn relay_block(
         let raw = read_limited(body, node.params().max_block_size + 1).await?;
         (raw.to_vec(), query.into_inner().from)
     } else {
+        // The JSON form is as strict as the public API's: a JSON content type, then the body.
+        check_content_type(&req)?;
         let bytes = read_limited(body, limit).await?;
         let RelayRequest { raw_hex, from } =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::malformed(format!("body: {e}")))?;

@@ -169,25 +169,39 @@
   let polling = false;
 
   // ---- blocks ------------------------------------------------------------------------------
-  async function loadPage(from, limit) {
-    if (limit <= 0) return;
-    const body = await apiOk('/blocks?from=' + from + '&limit=' + limit);
-    for (const block of body.blocks || []) blocks.set(block.height, block);
+  // Fetches heights from..to (inclusive) in pages of at most 100; returns them ascending.
+  async function fetchRange(from, to) {
+    const found = [];
+    for (let start = from; start <= to; start += 100) {
+      const limit = Math.min(100, to - start + 1);
+      const body = await apiOk('/blocks?from=' + start + '&limit=' + limit);
+      found.push(...(body.blocks || []));
+    }
+    return found;
   }
 
-  async function loadBlocks(tipHeight) {
-    const from = Math.max(0, tipHeight - 99);
-    await loadPage(from, Math.min(100, tipHeight - from + 1));
-    for (const height of [...blocks.keys()]) {
-      if (height > tipHeight || height <= tipHeight - CHART_BLOCKS) blocks.delete(height);
-    }
-    // The page below: fetched once, again when it no longer links to the page above (a reorg).
+  // Brings the cache to the last CHART_BLOCKS blocks of the chain ending in (tipHeight, tipHash):
+  // only the blocks above the cached ones are fetched, unless they do not link to the cache (a
+  // reorg), in which case everything is fetched again.
+  async function loadBlocks(tipHeight, tipHash) {
     const oldest = Math.max(0, tipHeight - CHART_BLOCKS + 1);
-    const below = blocks.get(from - 1);
-    const first = blocks.get(from);
-    if (from > 0 && (!below || !first || first.prev_hash !== below.hash)) {
-      for (let h = oldest; h < from; h += 1) blocks.delete(h);
-      await loadPage(oldest, from - oldest);
+    for (const height of [...blocks.keys()]) {
+      if (height > tipHeight || height < oldest) blocks.delete(height);
+    }
+    let top = oldest - 1;
+    while (blocks.has(top + 1)) top += 1;
+    const fresh = await fetchRange(top + 1, tipHeight);
+    const links = (block) => {
+      const parent = blocks.get(block.height - 1);
+      return !parent || parent.hash === block.prev_hash;
+    };
+    let linked = fresh.every((block, i) => (i === 0 ? links(block) : block.prev_hash === fresh[i - 1].hash));
+    for (const block of fresh) blocks.set(block.height, block);
+    const tip = blocks.get(tipHeight);
+    if (!tip || tip.hash !== tipHash) linked = false;
+    if (!linked) {
+      blocks.clear();
+      for (const block of await fetchRange(oldest, tipHeight)) blocks.set(block.height, block);
     }
   }
 
@@ -426,7 +440,7 @@
       status = s;
       renderStatus(s);
       if (shownTip !== s.best_hash) {
-        await loadBlocks(s.height);
+        await loadBlocks(s.height, s.best_hash);
         shownTip = s.best_hash;
         renderBlocks();
       }

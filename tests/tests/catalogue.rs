@@ -1884,6 +1884,21 @@ fn hostile_peer_traffic_is_refused_and_bans_no_local_process() {
         413,
         "too_large",
     ));
+    // The transfer relay has the limit of `POST /api/v1/txs`, not a block's.
+    c.push(Case::new(
+        "/p2p/tx: body of exactly 4096 bytes is read",
+        post("/p2p/tx", padded(&forged, 4096)),
+        422,
+        "invalid_signature",
+    ));
+    c.push(Case::new("/p2p/tx: body of 4097 bytes", post("/p2p/tx", padded(&forged, 4097)), 413, "too_large"));
+    c.push(Case::new("/p2p/tx: a 100 KB body", post("/p2p/tx", padded(&forged, 100_000)), 413, "too_large"));
+    c.push(Case::new(
+        "/p2p/tx: Content-Length 10^12",
+        lying("/p2p/tx", "1000000000000", raw_tx_body(&forged).as_bytes()),
+        413,
+        "too_large",
+    ));
     // Sync requests.
     let many: Vec<String> = (0..65).map(hash).collect();
     for (path, name, body) in [

@@ -57,6 +57,18 @@ impl BodyLimit for BlocksRequest {
     }
 }
 
+/// `POST /p2p/tx` body: a [`RelayRequest`] limited like `POST /api/v1/txs` (4 KiB; the
+/// largest transfer that decodes is 802 hex digits), not like a block.
+#[derive(Deserialize, Debug)]
+#[serde(transparent)]
+struct TxRelayRequest(RelayRequest);
+
+impl BodyLimit for TxRelayRequest {
+    fn limit(_: &ChainParams) -> usize {
+        SMALL_BODY_LIMIT
+    }
+}
+
 impl BodyLimit for RelayRequest {
     /// A full block in hex, with room for the JSON around it.
     fn limit(params: &ChainParams) -> usize {
@@ -263,12 +275,9 @@ async fn relay_block(
 async fn relay_tx(
     node: web::Data<Node>,
     req: HttpRequest,
-    body: JsonBody<RelayRequest>,
+    body: JsonBody<TxRelayRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let RelayRequest { raw_hex, from } = body.0;
-    if raw_hex.len() > 2 * SMALL_BODY_LIMIT {
-        return Err(ApiError::too_large(2 * SMALL_BODY_LIMIT));
-    }
+    let RelayRequest { raw_hex, from } = body.0.0;
     let connection = req.peer_addr().map(|a| a.ip());
     let txid = blocking(&node, move |node| {
         let sender = sender(node, from.as_deref(), connection)?;

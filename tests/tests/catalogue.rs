@@ -97,11 +97,20 @@ fn exchange(addr: SocketAddr, bytes: &[u8], half_close: bool) -> std::io::Result
     Ok(parse_answer(&raw))
 }
 
+/// Parses the first final answer (interim `1xx` answers such as `100 Continue` are skipped).
 fn parse_answer(raw: &[u8]) -> Answer {
     let text = String::from_utf8_lossy(raw);
-    let Some((head, rest)) = text.split_once("\r\n\r\n") else { return Answer::default() };
+    let mut text: &str = &text;
+    let (head, rest, status) = loop {
+        let Some((head, rest)) = text.split_once("\r\n\r\n") else { return Answer::default() };
+        let status: u16 = head.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        if !(100..200).contains(&status) {
+            break (head, rest, status);
+        }
+        text = rest;
+    };
     let mut lines = head.split("\r\n");
-    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
+    lines.next();
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| l.split_once(':'))
         .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
@@ -1017,6 +1026,21 @@ fn hostile_blocks_are_refused_with_their_code_and_change_nothing() {
     c.push(block_case("orphan: unknown parent", &orphan, 202, "orphan"));
     c.push(block_case("orphan: the same again", &orphan, 202, "orphan"));
     c.push(block_case("orphan: child of the block still to come", &orphan_child, 202, "orphan"));
+    // The parent lookup comes before bits, time and body: an orphan is judged once its parent is known.
+    let stray = |edit: &dyn Fn(&mut Block)| {
+        let mut b = orphan.clone();
+        edit(&mut b);
+        testkit::solve(&mut b.header, DEV);
+        b
+    };
+    c.push(block_case(
+        "orphan before bad_bits",
+        &stray(&|b| b.header.bits = CompactTarget::from_consensus(0x207f_fffe)),
+        202,
+        "orphan",
+    ));
+    c.push(block_case("orphan before time_too_old", &stray(&|b| b.header.time = 0), 202, "orphan"));
+    c.push(block_case("orphan before bad_merkle_root", &stray(&|b| b.txs.clear()), 202, "orphan"));
 
     // Bits (bad_bits): compared as raw u32 values.
     c.push(block_case(
@@ -1060,6 +1084,18 @@ fn hostile_blocks_are_refused_with_their_code_and_change_nothing() {
     c.push(block_case("time_too_old is remembered for the hash", &old, 422, "time_too_old"));
     let child_of_old = testkit::block(DEV, old.header.hash(), h + 1, mtp + 2, miner, Vec::new());
     c.push(block_case("bad_prev_block: child of a time_too_old block", &child_of_old, 422, "bad_prev_block"));
+    c.push(block_case(
+        "bad_prev_block before bad_bits",
+        &header_edited(&child_of_old, |hd| hd.bits = CompactTarget::from_consensus(0x207f_fffe)),
+        422,
+        "bad_prev_block",
+    ));
+    c.push(block_case(
+        "bad_prev_block before bad_merkle_root",
+        &body_edited(&child_of_old, |b| b.txs.clear()),
+        422,
+        "bad_prev_block",
+    ));
     c.push(block_case("time = MTP + 1 passes the time rule", &plus_grain(&empty), 422, "bad_coinbase"));
     let future = move |seconds: u32, greedy: bool| {
         let mut b =
@@ -1594,6 +1630,20 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
             .message("Content-Type"),
     );
     c.push(Case::new("no Content-Type on /blocks", request("POST", BLOCKS, None, b"{}", &[]), 400, "malformed"));
+    // Content-Encoding is not decoded, so a compressed body (or a decompression bomb) is just bytes that are not JSON.
+    let gzip = hex::decode("1f8b08000000000002ffab562a4a2c8fcf48ad50b252323054aa0500a32f829b10000000").expect("hex");
+    c.push(Case::new(
+        "gzip-encoded body",
+        request("POST", TXS, JSON, &gzip, &[("Content-Encoding", "gzip")]),
+        400,
+        "malformed",
+    ));
+    c.push(Case::new(
+        "Expect: 100-continue with Content-Length 10^12",
+        request("POST", TXS, JSON, b"", &[("Content-Length", "1000000000000"), ("Expect", "100-continue")]),
+        413,
+        "too_large",
+    ));
     // Methods and paths.
     for (method, path, allow) in [
         ("GET", TXS, "POST"),

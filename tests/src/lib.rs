@@ -113,6 +113,73 @@ fn dechunk(mut rest: &str) -> String {
     out
 }
 
+/// A keep-alive HTTP/1.1 connection from a chosen loopback source address (127.0.0.2, …), for
+/// per-address limits and latency probes.
+pub struct KeepAlive {
+    reader: std::io::BufReader<TcpStream>,
+}
+
+/// One answer on a [`KeepAlive`] connection.
+#[derive(Debug)]
+pub struct Answer {
+    /// Status code.
+    pub status: u16,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
+    /// Raw body.
+    pub body: String,
+}
+
+impl KeepAlive {
+    /// Connects from `from` (port chosen by the system) to `to`.
+    ///
+    /// # Errors
+    /// The socket cannot be bound or connected.
+    pub fn connect(from: std::net::IpAddr, to: SocketAddr) -> std::io::Result<Self> {
+        use socket2::{Domain, SockAddr, Socket, Type};
+        let socket = Socket::new(Domain::for_address(to), Type::STREAM, None)?;
+        socket.bind(&SockAddr::from(SocketAddr::new(from, 0)))?;
+        socket.connect_timeout(&SockAddr::from(to), Duration::from_secs(5))?;
+        let stream: TcpStream = socket.into();
+        stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+        stream.set_nodelay(true)?;
+        Ok(Self { reader: std::io::BufReader::new(stream) })
+    }
+
+    /// Sends `GET path` and reads the answer (its body by `Content-Length`).
+    ///
+    /// # Errors
+    /// The I/O error, or an answer that is not HTTP.
+    pub fn get(&mut self, path: &str) -> std::io::Result<Answer> {
+        use std::io::BufRead;
+        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not an HTTP response");
+        self.reader.get_mut().write_all(format!("GET {path} HTTP/1.1\r\nHost: node\r\n\r\n").as_bytes())?;
+        let mut line = String::new();
+        self.reader.read_line(&mut line)?;
+        let status = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(bad)?;
+        let (mut length, mut retry_after) = (0usize, None);
+        loop {
+            line.clear();
+            if self.reader.read_line(&mut line)? == 0 {
+                return Err(bad());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            let (name, value) = header.split_once(':').ok_or_else(bad)?;
+            match name.to_ascii_lowercase().as_str() {
+                "content-length" => length = value.trim().parse().map_err(|_| bad())?,
+                "retry-after" => retry_after = Some(value.trim().to_owned()),
+                _ => {}
+            }
+        }
+        let mut body = vec![0u8; length];
+        self.reader.read_exact(&mut body)?;
+        Ok(Answer { status, retry_after, body: String::from_utf8_lossy(&body).into_owned() })
+    }
+}
+
 /// A node running as a separate process.
 pub struct NodeProcess {
     child: Option<Child>,

@@ -15,9 +15,9 @@ use oxcoin::{AccountId, Address, Amount, BlockHash, CompactTarget, Decode, Encod
 use oxcoin_tests::{NodeProcess, http};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const DEV: &oxcoin::ChainParams = &oxcoin::params::DEV;
 const TXS: &str = "/api/v1/txs";
@@ -1822,7 +1822,7 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
-fn hostile_peer_traffic_is_refused_and_bans_no_local_process() {
+fn hostile_peer_traffic_is_refused_bans_no_local_process_and_adds_no_stranger() {
     let dir = tempfile::tempdir().expect("temp dir");
     let node = NodeProcess::start("dev", dir.path(), &["--no-mine"]);
     let alice = key(1, 0);
@@ -1998,6 +1998,26 @@ fn hostile_peer_traffic_is_refused_and_bans_no_local_process() {
     assert!(!bans.contains("127.0.0.1"), "a loopback peer was banned: {bans}");
     let r = exchange(node.addr, &binary(&raw), false).expect("answer");
     assert_eq!((r.status, r.json["status"].as_str()), (202, Some("connected")), "{}", r.body);
+
+    // A hello announcing somebody else's address adds no peer, so the node never polls a third
+    // party on a stranger's word; the caller's own address is polled (the control).
+    let own = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let other = TcpListener::bind("127.0.0.2:0").expect("127.0.0.2 is loopback too");
+    for listener in [&own, &other] {
+        listener.set_nonblocking(true).expect("non-blocking");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let r = http(node.addr, "GET", &format!("/p2p/hello?url={url}"), None, &[]).expect("hello");
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let (mut polls_own, mut polls_other) = (0, 0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while polls_own < 3 && Instant::now() < deadline {
+        polls_own += usize::from(own.accept().is_ok());
+        polls_other += usize::from(other.accept().is_ok());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(polls_own >= 3, "the node never polled the caller's own URL");
+    assert_eq!(polls_other, 0, "the node polled a URL that the caller does not own");
     assert_no_panic(&node);
     eprintln!("peer catalogue: {count} cases");
 }

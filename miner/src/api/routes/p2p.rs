@@ -81,12 +81,21 @@ fn parse_hashes(texts: &[String], field: &str) -> Result<Vec<BlockHash>, ApiErro
 }
 
 /// Who we are and our best chain; a caller announcing its URL is added as a peer (unless
-/// `--connect-only`, the table is full, or it is banned).
-async fn hello(node: web::Data<Node>, query: web::Query<HelloQuery>) -> Result<web::Json<HelloJson>, ApiError> {
+/// `--connect-only`, the table is full, or it is banned). The URL is believed only when its
+/// host is the connection's address, as a relay's sender is: otherwise anybody could fill the
+/// peer table with third parties' addresses and have the node poll them.
+async fn hello(
+    node: web::Data<Node>,
+    req: HttpRequest,
+    query: web::Query<HelloQuery>,
+) -> Result<web::Json<HelloJson>, ApiError> {
     let url = query.into_inner().url;
+    let connection = req.peer_addr().map(|a| a.ip());
     blocking(&node, move |node| {
         if let (Some(p2p), Some(url)) = (node.peer_manager(), url)
             && !p2p.connect_only()
+            && let Ok(normalized) = logic::normalize_peer_url(&url)
+            && connection.is_some_and(|ip| logic::sender_matches(&normalized, ip))
             && let Ok(true) = p2p.add(&url, false)
         {
             tracing::info!(peer = url, "peer announced itself");

@@ -36,6 +36,11 @@ const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Version of the table layout, stored in `meta` so a future layout can refuse an old file.
 const SCHEMA_VERSION: u32 = 1;
 
+/// Size of redb's own page cache. Its default, 1 GiB, fills with every page a crash repair or a
+/// long run of queries reads and stays resident; the OS page cache keeps the file's hot pages
+/// anyway. 32 MiB holds the block index of a 100,000-block chain while it loads at start.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// A failure of the store: the disk, the database, or bytes in it that do not decode.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -268,9 +273,9 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the file cannot be opened or belongs to another network.
     pub fn open(path: &Path, genesis: &Block, network: &str) -> Result<Self, StoreError> {
-        let db = Database::create(path)?;
+        let db = Database::builder().set_cache_size(CACHE_BYTES).create(path)?;
         let store = Self { db, defer: std::sync::atomic::AtomicBool::new(false) };
-        let txn = store.db.begin_write()?;
+        let txn = store.begin_write()?;
         let fresh = {
             let mut meta = txn.open_table(META)?;
             let fresh = meta.get("schema")?.is_none();
@@ -318,6 +323,16 @@ impl Store {
             store.write(|w| w.connect(genesis, &hash, Height::GENESIS, &HashMap::new()))?;
         }
         Ok(store)
+    }
+
+    /// Begins a write transaction whose commit also saves redb's allocator state ("quick
+    /// repair", with a two-phase commit): reopening after a crash then loads that state instead
+    /// of walking the whole file to rebuild it (14 s and 1 GB of cache for a 1.4 GB store).
+    /// Every commit must do so: one without it leaves no saved state behind.
+    fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
+        let mut txn = self.db.begin_write()?;
+        txn.set_quick_repair(true);
+        Ok(txn)
     }
 
     /// Loads the whole block index.
@@ -484,7 +499,7 @@ impl Store {
     pub fn set_deferred(&self, on: bool) -> Result<(), StoreError> {
         let was = self.defer.swap(on, std::sync::atomic::Ordering::Relaxed);
         if was && !on {
-            self.db.begin_write()?.commit()?;
+            self.begin_write()?.commit()?;
         }
         Ok(())
     }
@@ -495,7 +510,7 @@ impl Store {
     /// # Errors
     /// `f`'s error, or a [`StoreError`] converted into `E`.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
-        let mut txn = self.db.begin_write().map_err(StoreError::from)?;
+        let mut txn = self.begin_write()?;
         if self.defer.load(std::sync::atomic::Ordering::Relaxed) {
             txn.set_durability(redb::Durability::None).map_err(StoreError::from)?;
         }

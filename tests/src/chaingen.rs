@@ -17,7 +17,8 @@
 //! the median time of the previous blocks, as the node's own `dev/generate` does.
 //!
 //! Transfers are signed in parallel (rayon) on a producer thread, one chunk of blocks ahead of
-//! the thread that connects them, so signing overlaps the store's commits.
+//! the thread that connects them, so signing overlaps the store's commits. Each chunk is
+//! connected under [`Chain::batch`]: one durable commit per chunk, as the node does while syncing.
 
 use anyhow::{Context, bail, ensure};
 use ed25519_dalek::SigningKey;
@@ -44,6 +45,11 @@ const MAX_AMOUNT: u64 = 1_000;
 const FEE_SPREAD: u64 = 50;
 /// Blocks signed per chunk handed from the signing thread to the connecting thread.
 const CHUNK_BLOCKS: u64 = 500;
+/// Blocks connected per durable commit. Pages freed by the non-durable commits in between are
+/// reused only after the durable one, so larger groups make a larger file: 3,000 blocks of 10
+/// transfers take 32 MB with one commit per block, 51 MB with 50 blocks per commit (2.5 × faster
+/// to generate), 101 MB with 500.
+const BATCH_BLOCKS: usize = 50;
 /// Most transfers in one generated block: well inside the 1,000,000-byte limit.
 const MAX_PER_BLOCK: u64 = 5_000;
 
@@ -313,32 +319,41 @@ pub fn generate_with(dir: &Path, plan: &Plan, mut progress: impl FnMut(&Progress
             Ok(chunk) => chunk?,
             Err(_) => bail!("the signing thread stopped early"),
         };
-        for transfers in chunk {
-            height += 1;
-            let tip = chain.tip_hash();
-            let now = unix_now();
-            let ctx = chain.context_for(&tip, now).context("the tip is indexed")?;
-            let time = ideal_time(height).max(u64::from(ctx.median_time_past) + 1);
-            let time = u32::try_from(time).context("block time past 2106")?;
-            for t in &transfers {
-                apply(&mut accounts, t)?;
-            }
-            let count = transfers.len() as u64;
-            let block = testkit::block(params, tip, height, time, funder_id, transfers);
-            let hash = block.header.hash();
-            let (result, _) = chain.process_block(block, now);
-            match result.with_context(|| format!("generated block {height} ({hash}) refused"))? {
-                Accepted::Connected => {}
-                other => bail!("generated block {height} ({hash}) was not connected: {other:?}"),
-            }
-            done += count;
-            progress(&Progress {
-                height,
-                blocks: plan.blocks,
-                transfers: done,
-                transfers_total: plan.transfers,
-                elapsed: started.elapsed(),
+        // One durable commit per group of blocks, as the node does while syncing (`Chain::batch`).
+        let mut chunk = chunk.into_iter().peekable();
+        while chunk.peek().is_some() {
+            let group: Vec<Vec<Transfer>> = chunk.by_ref().take(BATCH_BLOCKS).collect();
+            let connected = chain.batch(|chain| -> anyhow::Result<()> {
+                for transfers in group {
+                    height += 1;
+                    let tip = chain.tip_hash();
+                    let now = unix_now();
+                    let ctx = chain.context_for(&tip, now).context("the tip is indexed")?;
+                    let time = ideal_time(height).max(u64::from(ctx.median_time_past) + 1);
+                    let time = u32::try_from(time).context("block time past 2106")?;
+                    for t in &transfers {
+                        apply(&mut accounts, t)?;
+                    }
+                    let count = transfers.len() as u64;
+                    let block = testkit::block(params, tip, height, time, funder_id, transfers);
+                    let hash = block.header.hash();
+                    let (result, _) = chain.process_block(block, now);
+                    match result.with_context(|| format!("generated block {height} ({hash}) refused"))? {
+                        Accepted::Connected => {}
+                        other => bail!("generated block {height} ({hash}) was not connected: {other:?}"),
+                    }
+                    done += count;
+                    progress(&Progress {
+                        height,
+                        blocks: plan.blocks,
+                        transfers: done,
+                        transfers_total: plan.transfers,
+                        elapsed: started.elapsed(),
+                    });
+                }
+                Ok(())
             });
+            connected.context("making the generated blocks durable")??;
         }
     }
     drop(rx);

@@ -59,6 +59,11 @@ pub struct RunArgs {
     /// Largest sum of the pending transfers' sizes, in bytes (default 64 MiB).
     #[arg(long, env = "OXMINER_MEMPOOL_MAX_BYTES")]
     pub mempool_max_bytes: Option<usize>,
+    /// Rebuild the store from its own blocks before starting: every block is validated again
+    /// into a new file that then replaces the old one (Bitcoin Core's -reindex). A flag only,
+    /// never from the file or the environment, so it runs once.
+    #[arg(long)]
+    pub reindex: bool,
 }
 
 /// The config file's `[mempool]` table.

@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod mining;
 pub mod node;
 pub mod p2p;
+pub mod reindex;
 pub mod store;
 
 use crate::config::{LogFormat, RunArgs, Settings};
@@ -78,7 +79,20 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
     let cookie = hex::encode(random_bytes::<32>()?);
     let listener = std::net::TcpListener::bind(settings.listen)
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
-    let node = Node::open(settings.clone(), reward, cookie.clone())?;
+    let store = dir.join(node::STORE_FILE);
+    if args.reindex {
+        reindex::reindex(&dir, settings.network.params())?;
+    }
+    // The database may panic on pages damaged outside it; the start checks catch what it trusts.
+    let node = reindex::guarded(|| {
+        let node = Node::open(settings.clone(), reward, cookie.clone())?;
+        reindex::verify_at_start(&node.chain_read())?;
+        Ok(node)
+    })
+    .map_err(|e| anyhow::anyhow!("{e:#}\n{}", reindex::recovery_hint(&store)))?;
+    if args.reindex {
+        reindex::finish(&dir);
+    }
     // The cookie exists before the API answers its first request.
     write_atomically(&dir.join(COOKIE_FILE), cookie.as_bytes(), 0o600)
         .with_context(|| format!("writing {}", dir.join(COOKIE_FILE).display()))?;
@@ -98,14 +112,15 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the async runtime")?;
     p2p::start(&node).context("starting peer-to-peer")?;
-    runtime.block_on(serve_until_signal(Arc::clone(&node), listener))?;
+    let served = runtime.block_on(serve_until_signal(Arc::clone(&node), listener));
     node.shutdown();
+    served?;
     tracing::info!("stopped");
     Ok(())
 }
 
 async fn serve_until_signal(node: Arc<Node>, listener: std::net::TcpListener) -> anyhow::Result<()> {
-    let server = api::server(node, listener)?;
+    let server = api::server(Arc::clone(&node), listener)?;
     let handle = server.handle();
     let mut server = tokio::spawn(server);
     tokio::select! {
@@ -118,8 +133,37 @@ async fn serve_until_signal(node: Arc<Node>, listener: std::net::TcpListener) ->
             handle.stop(true).await;
             let _ = server.await;
         }
+        error = store_failure(Arc::clone(&node)) => {
+            let store = node.settings().network_dir().join(node::STORE_FILE);
+            tracing::error!(file = %store.display(), %error, "the store failed: stopping");
+            handle.stop(true).await;
+            let _ = server.await;
+            anyhow::bail!(
+                "the store {} refuses writes after an I/O error (the first one is logged above, e.g. no space \
+                 left on device): {error}\nThe node stopped; nothing it showed as committed is lost. If the disk \
+                 is full, free space and start the node again; if the disk fails, move the network folder to a \
+                 sound disk first.",
+                store.display()
+            );
+        }
     }
     Ok(())
+}
+
+/// How often the store is checked for a latched I/O failure.
+const STORE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Resolves once the store has met an I/O error (a full or failing disk): the database refuses
+/// every later operation then, so the node stops instead of serving errors (Bitcoin Core's
+/// `AbortNode`). What the failed commit held was never shown.
+async fn store_failure(node: Arc<Node>) -> store::StoreError {
+    loop {
+        tokio::time::sleep(STORE_CHECK_EVERY).await;
+        let node = Arc::clone(&node);
+        if let Ok(Err(error)) = tokio::task::spawn_blocking(move || node.chain_read().store().check_writable()).await {
+            return error;
+        }
+    }
 }
 
 pub(crate) async fn shutdown_signal() {

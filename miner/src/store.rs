@@ -537,6 +537,40 @@ impl Store {
             }
         }
     }
+
+    /// Returns the header of every stored block, read from the blocks themselves (for
+    /// [`crate::reindex`], which trusts no other table).
+    ///
+    /// # Errors
+    /// [`StoreError`] on I/O failure or a record too short to hold a header.
+    pub fn stored_headers(&self) -> Result<Vec<(BlockHash, Header)>, StoreError> {
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(BLOCKS)?;
+        let mut out = Vec::with_capacity(table.len()? as usize);
+        for item in table.iter()? {
+            let (key, value) = item?;
+            let head: [u8; HEADER_LEN] = value
+                .value()
+                .get(..HEADER_LEN)
+                .and_then(|h| h.try_into().ok())
+                .ok_or_else(|| corrupt("blocks", "record shorter than a header"))?;
+            out.push((BlockHash::from_byte_array(*key.value()), Header::from_bytes(&head)));
+        }
+        Ok(out)
+    }
+
+    /// Fails once the database has met an I/O error (a full or failing disk): redb then refuses
+    /// every later operation, and the node must stop.
+    ///
+    /// # Errors
+    /// The [`StoreError`] that latched.
+    pub fn check_writable(&self) -> Result<(), StoreError> {
+        match self.db.try_begin_write() {
+            Ok(txn) => Ok(txn.abort()?),
+            Err(redb::TransactionError::WouldBlock) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 /// A read view of the account state at one commit. The rules read it through the infallible

@@ -1653,6 +1653,8 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
         ("PATCH", "/api/v1/admin/peers", "DELETE"),
         ("GET", "/api/v1/dev/generate", "POST"),
         ("POST", "/api/v1/openapi.json", "GET"),
+        ("OPTIONS", TXS, "POST"),
+        ("TRACE", "/api/v1/status", "GET"),
     ] {
         c.push(
             Case::new(format!("{method} {path}"), request(method, path, None, b"", &[]), 405, "method_not_allowed")
@@ -1660,6 +1662,8 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
         );
     }
     for path in [
+        "/assets/../../etc/passwd",
+        "/assets/%2e%2e/%2e%2e/etc/passwd",
         "/api/v1/nope",
         "/api/v2/status",
         "/api/v1/txs/",
@@ -1686,6 +1690,11 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
         format!("/api/v1/addresses/{}/txs?limit=abc", addr(1)),
         format!("/api/v1/addresses/{}/txs?before=zz", addr(1)),
         "/p2p/hello?bogus=1".to_owned(),
+        "/api/v1/blocks?limit=1&limit=2".to_owned(),
+        "/api/v1/blocks?from=18446744073709551616".to_owned(),
+        "/api/v1/blocks/%2e%2e".to_owned(),
+        format!("/api/v1/txs/{}", "a".repeat(10_000)),
+        format!("/api/v1/addresses/{}", "q".repeat(200)),
     ] {
         c.push(Case::new(format!("bad parameter {path}"), get(&path), 400, "malformed"));
     }

@@ -1699,6 +1699,12 @@ fn hostile_http_is_refused_and_the_node_keeps_serving() {
         c.push(Case::new(format!("bad parameter {path}"), get(&path), 400, "malformed"));
     }
     c.push(Case::new("unknown block height", get("/api/v1/blocks/999999"), 404, "not_found"));
+    c.push(Case::new(
+        "history page after a txid of another address",
+        get(&format!("/api/v1/addresses/{}/txs?before={}", addr(5), pending.txid())),
+        404,
+        "not_found",
+    ));
     c.push(Case::new("unknown txid", get(&format!("/api/v1/txs/{}", "0".repeat(64))), 404, "not_found"));
     // The admin token.
     let gen_body = json!({"count": 1, "address": addr(1)}).to_string();

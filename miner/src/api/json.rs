@@ -23,9 +23,14 @@ pub fn bits_hex(bits: CompactTarget) -> String {
 /// # Errors
 /// 400 `malformed` naming `field`.
 pub fn query_number(value: Option<&str>, field: &str) -> Result<Option<u64>, crate::api::ApiError> {
-    value
-        .map(|v| v.parse().map_err(|e| crate::api::ApiError::malformed(format!("{field}: {v:?} is not a count: {e}"))))
-        .transpose()
+    let Some(v) = value else { return Ok(None) };
+    let n: u64 =
+        v.parse().map_err(|e| crate::api::ApiError::malformed(format!("{field}: {v:?} is not a count: {e}")))?;
+    // The documented range is OpenAPI's int64, which every JSON client can hold.
+    if n > i64::MAX as u64 {
+        return Err(crate::api::ApiError::malformed(format!("{field}: at most {}", i64::MAX)));
+    }
+    Ok(Some(n))
 }
 
 /// Confirmations of a best-chain block at `height` under a tip at `tip`.
@@ -303,7 +308,7 @@ pub struct BlocksQuery {
     #[param(value_type = Option<u64>)]
     pub from: Option<String>,
     /// Most blocks, 1 to 100 (default 10).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 
@@ -459,7 +464,7 @@ pub struct HistoryJson {
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Most rows, 1 to 500 (default 50).
-    #[param(value_type = Option<u64>)]
+    #[param(value_type = Option<u64>, minimum = 1, maximum = 500)]
     pub limit: Option<String>,
     /// A txid of this history (pending or confirmed): only rows after it in this order are
     /// listed. Pass the last row of a page to get the next page.
@@ -566,6 +571,7 @@ pub struct PeerRequest {
 #[serde(deny_unknown_fields)]
 pub struct GenerateRequest {
     /// Blocks to mine, 1 to 1000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub count: u64,
     /// Address of this network receiving the rewards.
     pub address: String,

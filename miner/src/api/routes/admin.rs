@@ -114,6 +114,7 @@ async fn add_peer(_: Admin, node: web::Data<Node>, body: JsonBody<PeerRequest>) 
     request_body = PeerRequest,
     responses(
         (status = 200, description = "Removed; the connected peers left", body = PeersJson),
+        (status = 400, description = "`malformed` body", body = ErrorBody),
         (status = 401, description = "`unauthorized`", body = ErrorBody),
         (status = 404, description = "`not_found`: no such peer", body = ErrorBody),
     )

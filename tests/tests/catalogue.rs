@@ -3,9 +3,11 @@
 //! each one the status, the error code, and a snapshot of tip, mempool and the involved
 //! accounts taken before and after (they must be equal), plus `/status` still answering.
 //!
-//! Adding a case is one line in a group's table. Requests are raw HTTP/1.1 bytes sent over a
-//! fresh loopback connection, so the HTTP-level cases (lying `Content-Length`, bad framing)
-//! use the same runner as the JSON ones.
+//! Four groups, one node each: transfers, blocks, HTTP (then 100 slow clients and a
+//! 5,000-request flood), peer routes. Adding a case is one `c.push(Case::new(name, request,
+//! status, code))`; a failure names every case that went wrong. Requests are raw HTTP/1.1
+//! bytes sent over a fresh loopback connection, so the HTTP-level cases (lying
+//! `Content-Length`, bad framing) use the same runner as the JSON ones.
 
 use oxcoin::block::{Block, Header};
 use oxcoin::rules;

@@ -61,7 +61,13 @@ pub fn recovery_hint(store: &Path) -> String {
 /// # Errors
 /// `f`'s error, or the panic's message.
 pub fn guarded<T>(f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
-    match catch_unwind(AssertUnwindSafe(f)) {
+    // The panic's message goes into the error; the default hook's report (with a backtrace when
+    // asked for) would bury the operator's message under it.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|info| tracing::debug!(%info, "panic inside the store")));
+    let caught = catch_unwind(AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    match caught {
         Ok(result) => result,
         Err(panic) => {
             let message = panic

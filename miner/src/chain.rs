@@ -167,6 +167,36 @@ pub struct Chain {
     /// Best chain: hash by height.
     main: Vec<BlockHash>,
     orphans: OrphanPool,
+    rejected: RejectedHeaders,
+}
+
+/// Most refused header hashes remembered (in memory only).
+const REJECTED_HEADERS: usize = 4_096;
+
+/// Hashes of recently refused headers, which are never stored (cheap to make), so that their
+/// children are refused with `bad_prev_block` instead of waiting as orphans. Bounded: the
+/// oldest are forgotten first.
+#[derive(Debug, Default)]
+struct RejectedHeaders {
+    set: std::collections::HashSet<BlockHash>,
+    order: std::collections::VecDeque<BlockHash>,
+}
+
+impl RejectedHeaders {
+    fn insert(&mut self, hash: BlockHash) {
+        if self.set.insert(hash) {
+            self.order.push_back(hash);
+            if self.order.len() > REJECTED_HEADERS
+                && let Some(old) = self.order.pop_front()
+            {
+                self.set.remove(&old);
+            }
+        }
+    }
+
+    fn contains(&self, hash: &BlockHash) -> bool {
+        self.set.contains(hash)
+    }
 }
 
 impl Chain {
@@ -186,7 +216,7 @@ impl Chain {
         if let Some(missing) = main.iter().find(|h| !index.contains_key(h)) {
             return Err(StoreError::Corrupt { table: "main_chain", reason: format!("{missing} has no index entry") });
         }
-        Ok(Self { params, store, index, main, orphans: OrphanPool::default() })
+        Ok(Self { params, store, index, main, orphans: OrphanPool::default(), rejected: RejectedHeaders::default() })
     }
 
     /// The chain's parameters.
@@ -347,7 +377,15 @@ impl Chain {
         block.header.validate_pow(self.params.pow_limit).map_err(BlockError::from)?;
         let parent_hash = block.header.prev_hash;
         let Some(parent) = self.index.get(&parent_hash).copied() else {
-            self.orphans.insert(hash, block);
+            if self.rejected.contains(&parent_hash) {
+                self.rejected.insert(hash);
+                return Err(ChainError::BadPrevBlock { parent: parent_hash });
+            }
+            // SPEC's order answers "orphan" before the Merkle check, but only a body that
+            // matches its header is kept: a wrong body first must not stand in for the block.
+            if block.compute_merkle_root() == block.header.merkle_root {
+                self.orphans.insert(hash, block);
+            }
             return Ok(Accepted::Orphan);
         };
         let coinbase = coinbase_of(&block);
@@ -360,14 +398,18 @@ impl Chain {
             size: size as u32,
             tx_count: block.txs.len() as u32,
         };
+        // Header failures are refused without storing anything (Bitcoin Core's
+        // AcceptBlockHeader): their proof of work need only meet the bits they claim, so they
+        // are cheap to make, and storing them would let anyone grow the store for free.
+        // A short in-memory list of them still answers their children with `bad_prev_block`.
         if let BlockStatus::Invalid(_) = parent.status {
-            self.mark_new_invalid(hash, entry, ErrorCode::BadPrevBlock)?;
+            self.rejected.insert(hash);
             return Err(ChainError::BadPrevBlock { parent: parent_hash });
         }
         let ctx = self.context_for(&parent_hash, now).expect("the parent is indexed");
         if let Err(error) = rules::header_context_is_valid(&block.header, &ctx, self.params) {
             if error.is_header_failure() {
-                self.mark_new_invalid(hash, entry, error.code())?;
+                self.rejected.insert(hash);
             }
             return Err(error.into());
         }

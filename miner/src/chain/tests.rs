@@ -218,6 +218,7 @@ fn a_branch_with_an_invalid_block_is_marked_and_the_old_chain_stays() {
     assert!(matches!(submit(&mut chain, &b2), Err(ChainError::KnownInvalid { code: ErrorCode::InvalidTx, .. })));
     let b4 = child(&chain, b3.header.hash(), miner(), Vec::new());
     assert!(matches!(submit(&mut chain, &b4), Err(ChainError::BadPrevBlock { .. })));
+    assert!(chain.entry(&b4.header.hash()).is_none(), "a new child of an invalid block is not stored");
 }
 
 #[test]
@@ -248,13 +249,25 @@ fn a_body_that_does_not_match_its_header_never_poisons_the_hash() {
 }
 
 #[test]
-fn header_failures_mark_the_hash_but_a_future_time_does_not() {
+fn header_failures_are_refused_without_storing_anything() {
     let (_dir, mut chain) = open();
     let mut bad_bits = child(&chain, chain.tip_hash(), miner(), Vec::new());
     bad_bits.header.bits = oxcoin::CompactTarget::from_consensus(0x207f_0000);
     testkit::solve(&mut bad_bits.header, &DEV);
-    assert_eq!(submit(&mut chain, &bad_bits).unwrap_err().code(), Some(ErrorCode::BadBits));
-    assert!(matches!(submit(&mut chain, &bad_bits), Err(ChainError::KnownInvalid { code: ErrorCode::BadBits, .. })));
+    let size_before = chain.index.len();
+    for _ in 0..2 {
+        assert_eq!(submit(&mut chain, &bad_bits).unwrap_err().code(), Some(ErrorCode::BadBits), "same code again");
+    }
+    assert!(chain.entry(&bad_bits.header.hash()).is_none(), "cheap to make, so never stored");
+    assert_eq!(chain.index.len(), size_before);
+    // Its children are still refused for it (remembered in memory), not kept as orphans.
+    let grandchild = testkit::block(&DEV, bad_bits.header.hash(), 2, bad_bits.header.time + 1, miner(), Vec::new());
+    let result = submit(&mut chain, &grandchild);
+    assert!(
+        matches!(result, Err(ChainError::BadPrevBlock { parent }) if parent == bad_bits.header.hash()),
+        "{result:?}"
+    );
+    assert_eq!(chain.orphan_count(), 0);
 
     let future = child(&chain, chain.tip_hash(), miner(), Vec::new());
     let early_clock = u64::from(future.header.time) - 601;
@@ -316,4 +329,23 @@ fn a_batch_commits_once_at_its_end_and_reopens_complete() {
     let chain = reopen(&dir);
     assert_eq!(chain.tip_hash(), hashes[4]);
     assert!(balance(&chain, &miner()) > Amount::ZERO, "matured rewards are in the state");
+}
+
+#[test]
+fn a_wrong_body_sent_first_as_an_orphan_does_not_stand_in_for_the_block() {
+    let (_dir, mut chain) = open();
+    let parent = child(&chain, chain.tip_hash(), miner(), Vec::new());
+    let entry_time = parent.header.time;
+    let orphan = testkit::block(&DEV, parent.header.hash(), 2, entry_time + 1, miner(), Vec::new());
+    let mut wrong_body = orphan.clone();
+    if let Tx::Coinbase(c) = &mut wrong_body.txs[0] {
+        c.extra_nonce += 1;
+    }
+    assert_eq!(wrong_body.header.hash(), orphan.header.hash());
+    assert_eq!(submit(&mut chain, &wrong_body).unwrap(), Accepted::Orphan, "SPEC's order: orphan first");
+    assert_eq!(chain.orphan_count(), 0, "a body that does not match its header is not kept");
+    assert_eq!(submit(&mut chain, &orphan).unwrap(), Accepted::Orphan);
+    assert_eq!(chain.orphan_count(), 1);
+    assert_eq!(submit(&mut chain, &parent).unwrap(), Accepted::Connected);
+    assert_eq!(chain.tip_hash(), orphan.header.hash(), "the kept orphan connected after its parent");
 }

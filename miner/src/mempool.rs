@@ -76,6 +76,26 @@ pub fn precheck_saved(entries: Vec<(Transfer, u64)>, params: &ChainParams) -> Ve
         .collect()
 }
 
+/// Writes a mempool file: magic `OXMP`, `u32` version 1, `u32` count, then per entry `u64`
+/// received time, `u16` length and the transfer's canonical encoding (all integers
+/// little-endian). Read back with [`Mempool::from_bytes`].
+pub fn file_bytes<'a>(entries: impl Iterator<Item = (&'a Transfer, u64)>) -> Vec<u8> {
+    let written: Vec<(&Transfer, u64, u16)> = entries
+        .filter_map(|(t, received)| u16::try_from(t.encoded_len()).ok().map(|len| (t, received, len)))
+        .take(u32::MAX as usize)
+        .collect();
+    let mut out = Vec::with_capacity(written.iter().map(|(_, _, len)| usize::from(*len) + 10).sum::<usize>() + 12);
+    out.extend_from_slice(&FILE_MAGIC);
+    out.extend_from_slice(&FILE_VERSION.to_le_bytes());
+    out.extend_from_slice(&u32::try_from(written.len()).unwrap_or(u32::MAX).to_le_bytes());
+    for (transfer, received, len) in written {
+        out.extend_from_slice(&received.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        transfer.encode_to(&mut out);
+    }
+    out
+}
+
 /// A fee rate, fee / encoded size, compared exactly by cross-multiplication.
 #[derive(Clone, Copy, Debug)]
 pub struct FeeRate {
@@ -800,29 +820,14 @@ impl Mempool {
         min
     }
 
-    /// Returns the pool as a mempool file: magic `OXMP`, `u32` version 1, `u32` count, then per
-    /// entry `u64` received time, `u16` length and the transfer's canonical encoding, oldest
-    /// first (all integers little-endian).
+    /// Returns the pool as a mempool file (see [`file_bytes`]), oldest first.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.bytes.saturating_add(self.len().saturating_mul(10)).saturating_add(12));
-        out.extend_from_slice(&FILE_MAGIC);
-        out.extend_from_slice(&FILE_VERSION.to_le_bytes());
-        let written: Vec<&Entry> = self
-            .by_time
-            .iter()
-            .filter_map(|(_, txid)| self.entries.get(txid))
-            .filter(|entry| u16::try_from(entry.size).is_ok())
-            .take(u32::MAX as usize)
-            .collect();
-        let count = u32::try_from(written.len()).unwrap_or(u32::MAX);
-        out.extend_from_slice(&count.to_le_bytes());
-        for entry in written {
-            out.extend_from_slice(&entry.received.to_le_bytes());
-            let len = u16::try_from(entry.size).unwrap_or(u16::MAX);
-            out.extend_from_slice(&len.to_le_bytes());
-            entry.transfer.encode_to(&mut out);
-        }
-        out
+        file_bytes(self.saved_entries())
+    }
+
+    /// The pool's entries as `(transfer, received time)`, oldest first.
+    pub fn saved_entries(&self) -> impl Iterator<Item = (&Transfer, u64)> {
+        self.by_time.iter().filter_map(|(_, txid)| self.entries.get(txid)).map(|e| (&e.transfer, e.received))
     }
 
     /// Reads a mempool file written by [`Mempool::to_bytes`] into `(transfer, received time)`

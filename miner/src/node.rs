@@ -27,6 +27,12 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub const STORE_FILE: &str = "chain.redb";
 /// File name of the saved mempool.
 pub const MEMPOOL_FILE: &str = "mempool.dat";
+/// Saved mempool entries: a transfer and when it was received (Unix seconds).
+type SavedTransfers = Vec<(Transfer, u64)>;
+
+/// Saved transfers reloaded per step: the first step before the node serves, the others on a
+/// thread after start (about 0.1 s of signature checks each on two cores).
+const RELOAD_CHUNK: usize = 4_096;
 /// How often the hash rate is logged while mining.
 const HASHRATE_LOG_EVERY: Duration = Duration::from_secs(60);
 
@@ -120,6 +126,10 @@ pub struct Node {
     rate_limiter: Arc<crate::api::ratelimit::RateLimiter>,
     /// Counters for `GET /metrics`.
     metrics: crate::metrics::Metrics,
+    /// The saved mempool's reload past its first part, running after start.
+    reload: Mutex<Option<std::thread::JoinHandle<SavedTransfers>>>,
+    /// Tells the reload to stop and hand back what it has not reloaded (shutdown).
+    reload_stop: AtomicBool,
 }
 
 impl std::fmt::Debug for Node {
@@ -156,38 +166,77 @@ impl Node {
             peer_manager: std::sync::OnceLock::new(),
             rate_limiter,
             metrics: crate::metrics::Metrics::new(),
+            reload: Mutex::new(None),
+            reload_stop: AtomicBool::new(false),
         });
-        node.reload_mempool(&dir.join(MEMPOOL_FILE));
+        node.reload_mempool(&dir.join(MEMPOOL_FILE))?;
         Ok(node)
     }
 
-    fn reload_mempool(&self, path: &Path) {
-        let Ok(bytes) = std::fs::read(path) else { return };
-        match Mempool::from_bytes(&bytes) {
-            Ok(entries) => {
-                let total = entries.len();
-                // The signatures first, on rayon's pool and outside every lock.
-                let checked = mempool::precheck_saved(entries, self.params);
-                let chain = self.chain_read();
-                let accepted = match self.next_state(&chain) {
-                    Ok(state) => lock(&self.mempool).reload_prechecked(checked, unix_now(), &state),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot read the state to reload the mempool");
-                        0
-                    }
-                };
-                tracing::info!(accepted, saved = total, "mempool reloaded");
+    /// Reloads the saved mempool, re-validated like new transfers (signatures on rayon's pool,
+    /// outside the locks): the first [`RELOAD_CHUNK`] transfers before the node serves, the rest
+    /// on a thread afterwards, as Bitcoin Core loads its mempool after start — a restart with a
+    /// full pool does not wait for 100,000 signature checks. [`Node::shutdown`] stops that
+    /// thread and saves what it had not reloaded yet with the pool.
+    fn reload_mempool(self: &Arc<Self>, path: &Path) -> anyhow::Result<()> {
+        let Ok(bytes) = std::fs::read(path) else { return Ok(()) };
+        let mut entries = match Mempool::from_bytes(&bytes) {
+            Ok(entries) => entries,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "saved mempool ignored");
+                return Ok(());
             }
-            Err(e) => tracing::warn!(file = %path.display(), error = %e, "saved mempool ignored"),
+        };
+        let total = entries.len();
+        let rest = entries.split_off(entries.len().min(RELOAD_CHUNK));
+        let mut accepted = self.reload_part(entries);
+        if rest.is_empty() {
+            tracing::info!(accepted, saved = total, "mempool reloaded");
+            return Ok(());
         }
+        let node = Arc::downgrade(self);
+        let handle = std::thread::Builder::new().name("mempool-reload".into()).spawn(move || {
+            let mut rest = rest;
+            while !rest.is_empty() {
+                let Some(node) = node.upgrade() else { return Vec::new() };
+                if node.reload_stop.load(Ordering::Relaxed) {
+                    return rest;
+                }
+                let later = rest.split_off(rest.len().min(RELOAD_CHUNK));
+                accepted += node.reload_part(std::mem::replace(&mut rest, later));
+            }
+            tracing::info!(accepted, saved = total, "mempool reloaded");
+            Vec::new()
+        })?;
+        *lock(&self.reload) = Some(handle);
+        Ok(())
     }
 
-    /// Saves the mempool atomically (temp file, fsync, rename).
+    /// Re-validates saved transfers and admits the good ones; returns how many.
+    fn reload_part(&self, entries: Vec<(Transfer, u64)>) -> usize {
+        let checked = mempool::precheck_saved(entries, self.params);
+        let chain = self.chain_read();
+        let accepted = match self.next_state(&chain) {
+            Ok(state) => lock(&self.mempool).reload_prechecked(checked, unix_now(), &state),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the state to reload the mempool");
+                0
+            }
+        };
+        self.mempool_generation.fetch_add(1, Ordering::Relaxed);
+        accepted
+    }
+
+    /// Saves the mempool atomically (temp file, fsync, rename), with `unreloaded` saved
+    /// transfers not yet taken back in.
     ///
     /// # Errors
     /// The I/O error.
-    pub fn save_mempool(&self) -> std::io::Result<()> {
-        let bytes = lock(&self.mempool).to_bytes();
+    pub fn save_mempool(&self, unreloaded: &[(Transfer, u64)]) -> std::io::Result<()> {
+        let bytes = {
+            let pool = lock(&self.mempool);
+            mempool::file_bytes(pool.saved_entries().chain(unreloaded.iter().map(|(t, r)| (t, *r))))
+        };
         write_atomically(&self.settings.network_dir().join(MEMPOOL_FILE), &bytes, 0o644)
     }
 
@@ -558,8 +607,13 @@ impl Node {
         if let Some(miner) = miner {
             miner.stop();
         }
-        match self.save_mempool() {
-            Ok(()) => tracing::info!(pending = self.mempool().len(), "mempool saved"),
+        // A reload still running stops after its current part; what it had not reloaded is
+        // saved too, for the next start.
+        self.reload_stop.store(true, Ordering::Relaxed);
+        let reload = lock(&self.reload).take();
+        let unreloaded = reload.and_then(|handle| handle.join().ok()).unwrap_or_default();
+        match self.save_mempool(&unreloaded) {
+            Ok(()) => tracing::info!(pending = self.mempool().len(), unreloaded = unreloaded.len(), "mempool saved"),
             Err(e) => tracing::error!(error = %e, "saving the mempool failed"),
         }
     }
@@ -643,3 +697,6 @@ pub fn reward_account(settings: &Settings, create: bool) -> anyhow::Result<Optio
     );
     Ok(Some(keyfile.address().account()))
 }
+
+#[cfg(test)]
+mod tests;

@@ -431,7 +431,7 @@ fn kill_9_during_a_reorg_to_a_longer_branch_ends_on_the_most_work() {
         let t = transfer(Network::Dev.params(), &key(1, 0), account_of(&key(2, 0)), 1_000, 1_000, nonce);
         assert_eq!(x.post("/api/v1/txs", &json!({"raw_hex": t.encode_hex()})).status, 202);
         let mut shown = Shown { blocks: x.generate(rng.range(1, 4) as usize, &address(3)), ..Shown::default() };
-        let longer = rng.range(20, 200) as usize;
+        let longer = rng.range(20, 120) as usize;
         y.generate(longer, &address(4));
         let target = status(&y);
         watch(&x, Duration::from_millis(20), &mut shown);

@@ -486,7 +486,7 @@ fn kill_9_during_sync_from_a_peer_resumes_without_loss() {
     for round in 0..5 {
         // Killed once B passes a random height, then a random instant later.
         let at = status(&b).0;
-        let threshold = if at < target.0 { rng.range(at + 1, at + 2 + (target.0 - at) / 2) } else { at };
+        let threshold = if at < target.0 { rng.range(at + 1, at + 2 + (target.0 - at) / 5) } else { at };
         wait_until("B to sync further", &b, || {
             watch(&b, Duration::ZERO, &mut shown);
             shown.tips.last().is_some_and(|t| t.0 >= threshold)

@@ -288,6 +288,7 @@ pub fn reindex(dir: &Path, params: &'static ChainParams) -> anyhow::Result<Repor
     tracing::info!(
         height = report.height.0,
         tip = %report.tip,
+        found = report.found,
         refused = report.refused,
         unlinked = report.unlinked,
         "reindex done: the rebuilt store replaced the old one"

@@ -350,8 +350,8 @@ impl Node {
 
     /// Runs blocks through the chain's pipeline in order, under one hold of the chain lock and
     /// with one durable commit for all of them (sync), stopping after the first refused or
-    /// orphan block: one result per block tried (the last one an error when the durable commit
-    /// fails). Then updates the miners and queues the
+    /// orphan block: one result per block tried. When that durable commit fails the process
+    /// exits at once (status 1), before anything can show the group. Then updates the miners and queues the
     /// connected blocks for relay, as [`Node::submit_block`] does.
     pub fn submit_blocks(&self, blocks: Vec<Block>) -> Vec<Result<Accepted, ChainError>> {
         let several = blocks.len() > 1;
@@ -381,11 +381,15 @@ impl Node {
             };
             if several {
                 if let Err(e) = chain.batch(run) {
-                    // The blocks are in the store but may not survive a crash: say so for the last.
-                    tracing::error!(error = %e, "cannot make the synced blocks durable");
-                    if let Some(last) = results.last_mut() {
-                        *last = Err(e.into());
-                    }
+                    // The group is applied in this process but may not be on disk, and nothing
+                    // may show a block before it is durable: stop now, still holding the chain
+                    // so no reader sees it (Bitcoin Core's AbortNode). The next start reads the
+                    // durable state, and sync fetches the rest again.
+                    tracing::error!(error = %e, "cannot make synced blocks durable; stopping");
+                    eprintln!(
+                        "oxminer: cannot make synced blocks durable ({e}); stopping. Check the disk, then start again."
+                    );
+                    std::process::exit(1);
                 }
             } else {
                 run(&mut chain);

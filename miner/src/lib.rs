@@ -4,7 +4,9 @@
 //! Layout: [`config`] layers the settings; [`store`] is the redb file; [`chain`] the block
 //! index, acceptance pipeline and reorgs; [`mempool`] the pending transfers; [`mining`] the
 //! nonce search; [`node`] wires them; [`api`] serves them over HTTP; [`p2p`] syncs and relays
-//! with peers. `main.rs` only parses the command line and calls [`run`].
+//! with peers; [`recovery`] checks the store at start and rebuilds it (`--reindex`);
+//! [`metrics`] counts for `/metrics`; [`devnet`] runs a local dev network. `main.rs` only
+//! parses the command line and calls [`run`].
 
 pub mod api;
 pub mod chain;
@@ -15,7 +17,7 @@ pub mod metrics;
 pub mod mining;
 pub mod node;
 pub mod p2p;
-pub mod reindex;
+pub mod recovery;
 pub mod store;
 
 use crate::config::{LogFormat, RunArgs, Settings};
@@ -81,17 +83,17 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let store = dir.join(node::STORE_FILE);
     if args.reindex {
-        reindex::reindex(&dir, settings.network.params())?;
+        recovery::reindex(&dir, settings.network.params())?;
     }
     // The database may panic on pages damaged outside it; the start checks catch what it trusts.
-    let node = reindex::guarded(|| {
+    let node = recovery::guarded(|| {
         let node = Node::open(settings.clone(), reward, cookie.clone())?;
-        reindex::verify_at_start(&node.chain_read())?;
+        recovery::verify_at_start(&node.chain_read())?;
         Ok(node)
     })
-    .map_err(|e| anyhow::anyhow!("{e:#}\n{}", reindex::recovery_hint(&store)))?;
+    .map_err(|e| anyhow::anyhow!("{e:#}\n{}", recovery::recovery_hint(&store)))?;
     if args.reindex {
-        reindex::finish(&dir);
+        recovery::finish(&dir);
     }
     // The cookie exists before the API answers its first request.
     write_atomically(&dir.join(COOKIE_FILE), cookie.as_bytes(), 0o600)

@@ -18,7 +18,7 @@ use crate::store::{BlockStatus, IndexEntry, Store, StoreError, coinbase_of};
 use oxcoin::address::AccountId;
 use oxcoin::block::Block;
 use oxcoin::encode::Encode;
-use oxcoin::hash::BlockHash;
+use oxcoin::hash::{BlockHash, Txid};
 use oxcoin::params::ChainParams;
 use oxcoin::rules::{self, BlockContext, BlockError, ParentInfo, TransferError};
 use oxcoin::tx::{Transfer, Tx};
@@ -168,6 +168,9 @@ pub struct Chain {
     main: Vec<BlockHash>,
     orphans: OrphanPool,
     rejected: RejectedHeaders,
+    /// Txids whose stateless checks and signature already passed (a sync verifies a downloaded
+    /// batch ahead, off the chain); set by [`Chain::batch_verified`] for its run only.
+    verified: std::collections::HashSet<Txid>,
 }
 
 /// Most refused header hashes remembered (in memory only).
@@ -216,7 +219,15 @@ impl Chain {
         if let Some(missing) = main.iter().find(|h| !index.contains_key(h)) {
             return Err(StoreError::Corrupt { table: "main_chain", reason: format!("{missing} has no index entry") });
         }
-        Ok(Self { params, store, index, main, orphans: OrphanPool::default(), rejected: RejectedHeaders::default() })
+        Ok(Self {
+            params,
+            store,
+            index,
+            main,
+            orphans: OrphanPool::default(),
+            rejected: RejectedHeaders::default(),
+            verified: std::collections::HashSet::new(),
+        })
     }
 
     /// The chain's parameters.
@@ -323,8 +334,25 @@ impl Chain {
     /// # Errors
     /// The final durable commit fails.
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> Result<T, StoreError> {
+        self.batch_verified(std::collections::HashSet::new(), f)
+    }
+
+    /// [`Chain::batch`], with `verified`: txids whose [`rules::transfer_precheck`] already
+    /// passed, so the pipeline does not check their signatures again. A txid commits to every
+    /// byte of its transfer, signature included, so the skipped check would give the same
+    /// answer; the state checks still run for every transfer.
+    ///
+    /// # Errors
+    /// The final durable commit fails.
+    pub fn batch_verified<T>(
+        &mut self,
+        verified: std::collections::HashSet<Txid>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> Result<T, StoreError> {
+        self.verified = verified;
         self.store.set_deferred(true)?;
         let out = f(self);
+        self.verified.clear();
         self.store.set_deferred(false)?;
         Ok(out)
     }
@@ -525,6 +553,7 @@ impl Chain {
             None => self.branch_to(target),
         };
         let params = self.params;
+        let verified = &self.verified;
         let mut update = ChainUpdate::default();
         let mut contexts = Vec::with_capacity(branch.len());
         // Contexts come from the index alone; compute them before borrowing the store.
@@ -564,9 +593,10 @@ impl Chain {
                     })?,
                 };
                 let state = w.accounts(touched_accounts(&block, ctx))?;
-                let changes =
-                    rules::check_block(&block, ctx, params, &state, |transfers| precheck_parallel(transfers, params))
-                        .map_err(|error| SwitchError::Invalid { hash: *hash, error })?;
+                let changes = rules::check_block(&block, ctx, params, &state, |transfers| {
+                    precheck_unverified(transfers, params, verified)
+                })
+                .map_err(|error| SwitchError::Invalid { hash: *hash, error })?;
                 w.connect(&block, hash, ctx.height, &changes.accounts)?;
                 update.connected.push(block);
             }
@@ -594,6 +624,25 @@ fn touched_accounts(block: &Block, ctx: &BlockContext) -> Vec<AccountId> {
         }
     }
     ids
+}
+
+/// [`precheck_parallel`] for the transfers not in `verified` (already checked), `Ok` for the rest.
+fn precheck_unverified(
+    transfers: &[&Transfer],
+    params: &ChainParams,
+    verified: &std::collections::HashSet<Txid>,
+) -> Vec<Result<(), TransferError>> {
+    if verified.is_empty() {
+        return precheck_parallel(transfers, params);
+    }
+    let unchecked: Vec<(usize, &Transfer)> =
+        transfers.iter().enumerate().filter(|(_, t)| !verified.contains(&t.txid())).map(|(i, t)| (i, *t)).collect();
+    let mut results = vec![Ok(()); transfers.len()];
+    let checked = precheck_parallel(&unchecked.iter().map(|(_, t)| *t).collect::<Vec<_>>(), params);
+    for ((i, _), result) in unchecked.iter().zip(checked) {
+        results[*i] = result;
+    }
+    results
 }
 
 /// Runs the stateless checks and signature of every transfer on rayon's pool.

@@ -345,7 +345,7 @@ impl Node {
     /// # Errors
     /// [`ChainError`] naming the first broken rule.
     pub fn submit_block(&self, block: Block) -> Result<Accepted, ChainError> {
-        self.submit_blocks(vec![block]).pop().expect("one result per block submitted")
+        self.submit_blocks(vec![block], std::collections::HashSet::new()).pop().expect("one result per block submitted")
     }
 
     /// Runs blocks through the chain's pipeline in order, under one hold of the chain lock and
@@ -353,8 +353,15 @@ impl Node {
     /// orphan block: one result per block tried. When that durable commit fails the process
     /// exits at once (status 1), before anything can show the group. Then updates the miners and queues the
     /// connected blocks for relay, as [`Node::submit_block`] does.
-    pub fn submit_blocks(&self, blocks: Vec<Block>) -> Vec<Result<Accepted, ChainError>> {
-        let several = blocks.len() > 1;
+    ///
+    /// `verified` holds txids whose stateless checks and signature passed already (a sync checks
+    /// a downloaded batch ahead, outside the chain lock): their signatures are not checked again.
+    pub fn submit_blocks(
+        &self,
+        blocks: Vec<Block>,
+        verified: std::collections::HashSet<Txid>,
+    ) -> Vec<Result<Accepted, ChainError>> {
+        let grouped = blocks.len() > 1 || !verified.is_empty();
         let mut results = Vec::with_capacity(blocks.len());
         let mut connected = Vec::new();
         let mut tip_changed = false;
@@ -379,8 +386,8 @@ impl Node {
                     }
                 }
             };
-            if several {
-                if let Err(e) = chain.batch(run) {
+            if grouped {
+                if let Err(e) = chain.batch_verified(verified, run) {
                     // The group is applied in this process but may not be on disk, and nothing
                     // may show a block before it is durable: stop now, still holding the chain
                     // so no reader sees it (Bitcoin Core's AbortNode). The next start reads the

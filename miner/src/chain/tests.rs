@@ -349,3 +349,31 @@ fn a_wrong_body_sent_first_as_an_orphan_does_not_stand_in_for_the_block() {
     assert_eq!(submit(&mut chain, &parent).unwrap(), Accepted::Connected);
     assert_eq!(chain.tip_hash(), orphan.header.hash(), "the kept orphan connected after its parent");
 }
+
+#[test]
+fn transfers_verified_ahead_skip_only_their_signature_check() {
+    let (_dir, mut chain) = open();
+    let alice = key(1, 0);
+    mine(&mut chain, 1, account_of(&alice));
+    mine(&mut chain, 1, miner());
+    // Verified ahead but overspending: the state checks still run and refuse it.
+    let overspend = transfer(&DEV, &alice, miner(), 500 * 100_000_000, 1_000, 0);
+    let bad = child(&chain, chain.tip_hash(), miner(), vec![overspend.clone()]);
+    let verified = std::collections::HashSet::from([overspend.txid()]);
+    let result = chain.batch_verified(verified, |chain| submit(chain, &bad)).expect("commit");
+    assert_eq!(result.unwrap_err().code(), Some(ErrorCode::InvalidTx));
+    // A bad signature that was not verified ahead is still found, with others verified.
+    let good = transfer(&DEV, &alice, account_of(&key(2, 0)), 100_000_000, 1_000, 0);
+    let mut forged = transfer(&DEV, &alice, account_of(&key(3, 0)), 100_000_000, 1_000, 1);
+    forged.amount = forged.amount.checked_add(oxcoin::Amount::from_grains(1)).expect("no overflow");
+    let block = child(&chain, chain.tip_hash(), miner(), vec![good.clone(), forged]);
+    let verified = std::collections::HashSet::from([good.txid()]);
+    let result = chain.batch_verified(verified, |chain| submit(chain, &block)).expect("commit");
+    assert!(matches!(result, Err(ChainError::Rule(BlockError::InvalidTx { index: 2, .. }))), "{result:?}");
+    // The valid one alone, verified ahead, connects; the set does not outlive its batch.
+    let block = child(&chain, chain.tip_hash(), miner(), vec![good.clone()]);
+    let verified = std::collections::HashSet::from([good.txid()]);
+    let result = chain.batch_verified(verified, |chain| submit(chain, &block)).expect("commit");
+    assert_eq!(result.unwrap(), Accepted::Connected);
+    assert!(chain.verified.is_empty());
+}

@@ -10,11 +10,12 @@ use super::wire::{
 use super::{PeerManager, RelayItem};
 use crate::chain::Accepted;
 use crate::node::Node;
+use oxcoin::Txid;
 use oxcoin::hash::BlockHash;
 use oxcoin::{Block, Decode, Height, Tx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -310,6 +311,7 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
         let helpers: Vec<(String, u64)> =
             manager.connected().into_iter().filter(|p| p.url != url).map(|p| (p.url, p.height)).collect();
         let window = (2 * (1 + helpers.len())).min(MAX_DOWNLOADS);
+        let mut submitting: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
         let mut downloads: VecDeque<Download> = VecDeque::new();
         let mut next = 0usize;
         while next < batches.len() || !downloads.is_empty() {
@@ -351,10 +353,20 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
                 return Err("the peer sent no blocks".into());
             }
             let taken = blocks.len();
+            // This batch's signatures are checked now, on rayon's pool and off the chain, while
+            // the previous batch is still being connected (store work, one thread): they overlap.
+            let params = node.upgrade().ok_or("node stopped")?.params();
+            let (blocks, verified) = tokio::task::spawn_blocking(move || {
+                let verified = verify_ahead(&blocks, params);
+                (blocks, verified)
+            })
+            .await
+            .map_err(|e| format!("checking signatures: {e}"))?;
+            if let Some(previous) = submitting.take() {
+                previous.await.map_err(|e| format!("submitting: {e}"))??;
+            }
             let (node2, manager2) = (node.clone(), Arc::clone(manager));
-            tokio::task::spawn_blocking(move || submit_batch(&node2, &manager2, blocks))
-                .await
-                .map_err(|e| format!("submitting: {e}"))??;
+            submitting = Some(tokio::task::spawn_blocking(move || submit_batch(&node2, &manager2, blocks, &verified)));
             fetched += taken as u64;
             if last_log.elapsed() >= PROGRESS_EVERY || next == batches.len() && downloads.is_empty() {
                 last_log = Instant::now();
@@ -370,6 +382,9 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
                 break;
             }
         }
+        if let Some(last) = submitting.take() {
+            last.await.map_err(|e| format!("submitting: {e}"))??;
+        }
         if hashes.len() < super::wire::MAX_LOCATE {
             return Ok(());
         }
@@ -379,7 +394,12 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
 /// Submits downloaded blocks in order, each with the peer it came from, in groups of up to
 /// [`GROUP_TXS`] transactions that share one hold of the chain and one durable commit; bans a
 /// peer for a block that breaks a rule.
-fn submit_batch(node: &Weak<Node>, manager: &PeerManager, blocks: Vec<(Block, String)>) -> Result<(), String> {
+fn submit_batch(
+    node: &Weak<Node>,
+    manager: &PeerManager,
+    blocks: Vec<(Block, String)>,
+    verified: &HashSet<Txid>,
+) -> Result<(), String> {
     let node = node.upgrade().ok_or("node stopped")?;
     let mut blocks = blocks.into_iter().peekable();
     while blocks.peek().is_some() {
@@ -393,7 +413,9 @@ fn submit_batch(node: &Weak<Node>, manager: &PeerManager, blocks: Vec<(Block, St
             sources.push(source);
         }
         let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
-        for ((result, source), hash) in node.submit_blocks(group).into_iter().zip(&sources).zip(&hashes) {
+        for ((result, source), hash) in
+            node.submit_blocks(group, verified.clone()).into_iter().zip(&sources).zip(&hashes)
+        {
             match result {
                 Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
                 Ok(_) => {}
@@ -406,6 +428,16 @@ fn submit_batch(node: &Weak<Node>, manager: &PeerManager, blocks: Vec<(Block, St
         }
     }
     Ok(())
+}
+
+/// The txids of `blocks`' transfers whose stateless checks and signature pass, checked on
+/// rayon's pool as one job (a failing transfer is simply left out: the chain checks it again
+/// and reports it).
+fn verify_ahead(blocks: &[(Block, String)], params: &'static oxcoin::ChainParams) -> HashSet<Txid> {
+    use rayon::prelude::*;
+    let transfers: Vec<&oxcoin::Transfer> =
+        blocks.iter().flat_map(|(block, _)| block.txs.iter().filter_map(Tx::as_transfer)).collect();
+    transfers.par_iter().filter(|t| oxcoin::rules::transfer_precheck(t, params).is_ok()).map(|t| t.txid()).collect()
 }
 
 /// Takes the pending transfers of a peer that just connected (BIP 35's `mempool`), banning it

@@ -6,10 +6,12 @@
 //!
 //! References, measured in the same run:
 //! - **in-process validation of the same blocks**: a fresh `oxminer::chain::Chain` in a temp dir
-//!   runs every block through `process_block` (the node's acceptance pipeline: every signature
-//!   verified on rayon's pool, state checks, redb commits), blocks already decoded in memory —
-//!   grouped as the node's sync groups them (one durable commit per group of up to 2,000
-//!   transactions; the ratio's reference), and one durable commit per block;
+//!   connects every block with `process_block` (the node's acceptance pipeline: state checks,
+//!   redb commits), blocks already decoded in memory, in the node's sync groups (64-block download
+//!   batches, one durable commit per group of up to 2,000 transactions) — *pipelined* as the
+//!   node's sync does (the ratio's reference: each batch's signatures checked ahead as one rayon
+//!   job while the previous batch is connected, then `Chain::batch_verified`), *grouped* with the
+//!   signatures checked inside `process_block`, and with `--per-block` one durable commit per block;
 //! - **signatures alone**: every transfer of the chain through `rules::transfer_precheck` on
 //!   rayon's pool, the floor of any validation;
 //! - with `--litecoind`, **Litecoin Core**: `bench/litecoind_sync.py` syncs a regtest chain of the
@@ -21,12 +23,13 @@
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
-use oxcoin::{Block, Height, Network, Tx, rules};
+use oxcoin::{Block, Height, Network, Tx, Txid, rules};
 use oxcoin_tests::{chaingen, free_port, http};
 use oxminer::chain::{Accepted, Chain};
 use oxminer::p2p::wire::MAX_BLOCKS;
 use rayon::prelude::*;
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -194,6 +197,22 @@ fn transfer_count(block: &Block) -> usize {
 /// `GROUP_TXS` in `oxminer::p2p::client`).
 const GROUP_TXS: usize = 2_000;
 
+/// Splits a download batch into the groups the node's sync submits: consecutive blocks of at most
+/// [`GROUP_TXS`] transactions (at least one block each).
+fn groups_of(batch: Vec<Block>) -> Vec<Vec<Block>> {
+    let mut groups: Vec<Vec<Block>> = Vec::new();
+    let mut txs = 0;
+    for block in batch {
+        if groups.is_empty() || txs + block.txs.len() > GROUP_TXS {
+            groups.push(Vec::new());
+            txs = 0;
+        }
+        txs += block.txs.len();
+        groups.last_mut().expect("a group was pushed").push(block);
+    }
+    groups
+}
+
 /// The in-process references.
 #[derive(Clone, Debug)]
 struct Reference {
@@ -204,6 +223,10 @@ struct Reference {
     /// `wire::MAX_BLOCKS` blocks split into groups of at most [`GROUP_TXS`] transactions, each
     /// group inside one `Chain::batch` (one durable commit).
     grouped: Duration,
+    /// As the node's sync does since `bf10d92`: each 64-block batch's signatures checked ahead as
+    /// one rayon job while the previous batch is connected on another thread, then the batch
+    /// connected in its groups with `Chain::batch_verified` (state checks only).
+    pipelined: Duration,
     /// `transfer_precheck` of every transfer on rayon's pool.
     signatures: Duration,
     transfers: usize,
@@ -227,10 +250,9 @@ impl Reference {
         let signatures = started.elapsed();
         ensure!(bad == 0, "{bad} transfers of the chain fail the precheck");
 
-        progress(format!(
-            "in-process: process_block of {} blocks into a fresh store, grouped as in sync",
-            blocks.len()
-        ));
+        progress(format!("in-process: {} blocks, signatures ahead overlapping the store, as in sync", blocks.len()));
+        let pipelined = Self::pipelined(blocks, args)?;
+        progress(format!("in-process: {} blocks grouped as in sync, signatures inside process_block", blocks.len()));
         let grouped = Self::connect(blocks, args, true)?;
         let per_block = if args.per_block {
             progress(format!(
@@ -241,7 +263,7 @@ impl Reference {
         } else {
             None
         };
-        Ok(Self { per_block, grouped, signatures, transfers: transfers.len(), blocks: blocks.len() })
+        Ok(Self { per_block, grouped, pipelined, signatures, transfers: transfers.len(), blocks: blocks.len() })
     }
 
     /// Connects `blocks` to a fresh chain in a temp dir; returns the time taken (blocks already
@@ -250,18 +272,11 @@ impl Reference {
         let dir = temp_dir(args).context("creating the reference's temp dir")?;
         let mut chain =
             Chain::open(&dir.path().join("chain.redb"), Network::Dev.params()).context("opening a fresh chain")?;
-        let mut groups: Vec<Vec<Block>> = Vec::new();
-        for batch in blocks.chunks(MAX_BLOCKS) {
-            let mut txs = 0;
-            for (i, block) in batch.iter().enumerate() {
-                if i == 0 || !grouped || txs + block.txs.len() > GROUP_TXS {
-                    groups.push(Vec::new());
-                    txs = 0;
-                }
-                txs += block.txs.len();
-                groups.last_mut().expect("a group was pushed").push(block.clone());
-            }
-        }
+        let groups: Vec<Vec<Block>> = if grouped {
+            blocks.chunks(MAX_BLOCKS).flat_map(|batch| groups_of(batch.to_vec())).collect()
+        } else {
+            blocks.iter().map(|b| vec![b.clone()]).collect()
+        };
         let now = unix_now();
         let started = Instant::now();
         for group in groups {
@@ -275,6 +290,50 @@ impl Reference {
             }
         }
         Ok(started.elapsed())
+    }
+
+    /// The node's sync pipeline in-process: batch k + 1's signatures on rayon's pool (from a
+    /// scoped thread) while batch k is connected on this thread with its txids marked verified.
+    fn pipelined(blocks: &[Block], args: &Args) -> anyhow::Result<Duration> {
+        let params = Network::Dev.params();
+        let dir = temp_dir(args).context("creating the reference's temp dir")?;
+        let mut chain = Chain::open(&dir.path().join("chain.redb"), params).context("opening a fresh chain")?;
+        let batches: Vec<Vec<Block>> = blocks.chunks(MAX_BLOCKS).map(<[Block]>::to_vec).collect();
+        let verify = |batch: &[Block]| -> HashSet<Txid> {
+            let transfers: Vec<_> = batch.iter().flat_map(|b| b.txs.iter().filter_map(Tx::as_transfer)).collect();
+            transfers.par_iter().filter(|t| rules::transfer_precheck(t, params).is_ok()).map(|t| t.txid()).collect()
+        };
+        let now = unix_now();
+        let started = Instant::now();
+        std::thread::scope(|scope| -> anyhow::Result<()> {
+            let mut batches = batches.into_iter();
+            let Some(first) = batches.next() else { return Ok(()) };
+            let mut current = (verify(&first), first);
+            for next in batches.map(Some).chain(std::iter::once(None)) {
+                let ahead = next.map(|batch| scope.spawn(move || (verify(&batch), batch)));
+                let (verified, batch) = current;
+                for group in groups_of(batch) {
+                    let results = chain.batch_verified(verified.clone(), |c| {
+                        group.into_iter().map(|b| c.process_block(b, now).0).collect::<Vec<_>>()
+                    })?;
+                    if let Some(refused) = results.iter().find(|r| !matches!(r, Ok(Accepted::Connected))) {
+                        bail!("the reference chain did not connect a block: {refused:?}");
+                    }
+                }
+                match ahead {
+                    Some(handle) => {
+                        current = handle.join().map_err(|_| anyhow::anyhow!("the verifying thread panicked"))?;
+                    }
+                    None => break,
+                }
+            }
+            Ok(())
+        })?;
+        Ok(started.elapsed())
+    }
+
+    fn pipelined_rate(&self) -> f64 {
+        self.transfers as f64 / self.pipelined.as_secs_f64()
     }
 
     fn grouped_rate(&self) -> f64 {
@@ -525,7 +584,7 @@ struct Run {
 
 impl Run {
     fn ratio(&self) -> Option<f64> {
-        self.reference.as_ref().map(|r| self.sync.rate() / r.grouped_rate())
+        self.reference.as_ref().map(|r| self.sync.rate() / r.pipelined_rate())
     }
 
     fn litecoind_rate(&self) -> Option<f64> {
@@ -541,9 +600,10 @@ impl Run {
         );
         if let Some(r) = &self.reference {
             s.push_str(&format!(
-                "; in-process grouped {:.0}/s (ratio {:.2}), signatures alone {:.0}/s",
-                r.grouped_rate(),
+                "; in-process pipelined {:.0}/s (ratio {:.2}), grouped {:.0}/s, signatures alone {:.0}/s",
+                r.pipelined_rate(),
                 self.ratio().unwrap_or_default(),
+                r.grouped_rate(),
                 r.signature_rate()
             ));
             if let Some(rate) = r.per_block_rate() {
@@ -588,7 +648,9 @@ fn table(chain: &CachedChain, runs: &[Run], machine: &str) -> String {
         ));
         if let Some(x) = &r.reference {
             out.push_str(&format!(
-                "  in-process        process_block grouped as in sync {:.0} transfers/s ({:.1} s); signatures alone {:.0} transfers/s ({:.1} s)\n",
+                "  in-process        pipelined as in sync {:.0} transfers/s ({:.1} s); grouped, signatures inside {:.0} transfers/s ({:.1} s); signatures alone {:.0} transfers/s ({:.1} s)\n",
+                x.pipelined_rate(),
+                x.pipelined.as_secs_f64(),
                 x.grouped_rate(),
                 x.grouped.as_secs_f64(),
                 x.signature_rate(),
@@ -601,7 +663,7 @@ fn table(chain: &CachedChain, runs: &[Run], machine: &str) -> String {
                 ));
             }
             out.push_str(&format!(
-                "  ratios            sync / in-process grouped {:.2}; sync / signatures alone {:.2}\n",
+                "  ratios            sync / in-process pipelined {:.2}; sync / signatures alone {:.2}\n",
                 r.ratio().unwrap_or_default(),
                 s.rate() / x.signature_rate()
             ));
@@ -668,13 +730,15 @@ fn report(args: &Args, machine: &str, chain: &CachedChain, runs: &[Run]) -> Valu
             "in_process": r.reference.as_ref().map(|x| json!({
                 "blocks": x.blocks,
                 "transfers": x.transfers,
+                "pipelined_seconds": x.pipelined.as_secs_f64(),
+                "pipelined_transfers_per_s": x.pipelined_rate(),
                 "grouped_seconds": x.grouped.as_secs_f64(),
                 "grouped_transfers_per_s": x.grouped_rate(),
                 "per_block_seconds": x.per_block.map(|d| d.as_secs_f64()),
                 "per_block_transfers_per_s": x.per_block_rate(),
                 "signatures_seconds": x.signatures.as_secs_f64(),
                 "signatures_transfers_per_s": x.signature_rate(),
-                "ratio_sync_to_grouped": r.ratio(),
+                "ratio_sync_to_pipelined": r.ratio(),
                 "ratio_sync_to_signatures": r.sync.rate() / x.signature_rate(),
             })),
             "litecoind": r.litecoind,

@@ -173,6 +173,7 @@ impl Miner {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .thread_name(|index| format!("oxminer-mine-{index}"))
+            .start_handler(|_| lower_priority())
             .panic_handler(|_| tracing::error!("a mining worker panicked; it stops, the others go on"))
             .exit_handler(move |_| on_exit.count_down())
             .build()
@@ -420,5 +421,18 @@ impl Shared {
             tracing::error!("the mined-block callback panicked");
         }
         true
+    }
+}
+
+/// Nice value of the mining threads: the nonce search yields to validation, sync and the API.
+const MINING_NICE: i32 = 10;
+
+/// Lowers the calling mining thread's scheduling priority (on Linux, nice is per thread), so
+/// the node's own work always preempts the nonce search; the hash rate is unchanged on an
+/// otherwise idle machine. Failing to do so is harmless and only logged.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), MINING_NICE) {
+        tracing::debug!(error = %e, "cannot lower a mining thread's priority");
     }
 }

@@ -251,3 +251,17 @@ fn hash_rate_averages_the_recent_window() {
     let rate = meter.rate(at(72_000), 14_000_000);
     assert!((rate - 2e6).abs() < 1e3, "{rate}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mining_thread_runs_at_a_lower_priority() {
+    let nice = std::thread::spawn(|| {
+        super::lower_priority();
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("getpriority")
+    })
+    .join()
+    .expect("the thread ends");
+    assert!(nice >= super::MINING_NICE, "nice {nice}");
+    let ours = rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("getpriority");
+    assert!(ours < super::MINING_NICE, "only the mining thread is lowered (here {ours})");
+}

@@ -3,6 +3,7 @@
 //! talk to them over plain HTTP.
 
 pub mod chaingen;
+pub mod procfs;
 
 use serde_json::Value;
 use std::io::{Read, Write};

@@ -15,6 +15,7 @@ use ed25519_dalek::SigningKey;
 use oxcoin::encode::{Decode, Encode};
 use oxcoin::testkit::{account_of, key, transfer};
 use oxcoin::{AccountId, Address, ChainParams, Network, Transfer, Tx, rules};
+use oxcoin_tests::procfs::{self, MachineCpu};
 use oxcoin_tests::{free_port, http};
 use rayon::prelude::*;
 use serde_json::{Value, json};
@@ -38,8 +39,6 @@ const MAX_AMOUNT: u64 = 1_000;
 const GOAL_RATE: f64 = 10_000.0;
 /// p99 latency goal of issue 3, in microseconds.
 const GOAL_P99_US: u64 = 20_000;
-/// Linux reports process CPU time in clock ticks of 1/100 s (`USER_HZ`) on every architecture we run.
-const TICKS_PER_SECOND: f64 = 100.0;
 
 /// Measures `POST /api/v1/txs` ingest on a dev node against in-process verification of the same
 /// transfers.
@@ -192,7 +191,7 @@ impl NodeHandle {
         }
         let oxminer = match &args.oxminer {
             Some(path) => path.clone(),
-            None => oxminer_binary()?,
+            None => oxcoin_tests::binary("oxminer"),
         };
         let dir = tempfile::tempdir().context("creating the node's temp dir")?;
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
@@ -272,33 +271,6 @@ impl Drop for NodeHandle {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-/// The release `oxminer` next to this executable, built first with
-/// `cargo build --release -p oxminer` (a no-op when it is up to date) when cargo is at hand.
-fn oxminer_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating this executable")?;
-    let dir = exe.parent().context("this executable has no folder")?;
-    let oxminer = dir.join(format!("oxminer{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "oxminer"]);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    match build.status() {
-        Ok(status) if status.success() => {}
-        other if !oxminer.exists() => {
-            bail!(
-                "{} is missing and building it failed ({other:?}); run `cargo build --release -p oxminer`",
-                oxminer.display()
-            )
-        }
-        other => {
-            progress(format!("cargo build -p oxminer failed ({other:?}); using the existing {}", oxminer.display()))
-        }
-    }
-    Ok(oxminer)
 }
 
 /// Gives every sender enough for `per_sender` transfers: one block reward per funder, matured,
@@ -504,20 +476,18 @@ fn load(
                 scope.spawn(move || drive(conns, requests, next, barrier))
             })
             .collect();
-        let node_cpu0 = node_pid.and_then(|pid| cpu_seconds(&pid.to_string()));
+        let node_cpu0 = node_pid.and_then(procfs::cpu_seconds);
         let switches0 = node_pid.and_then(context_switches);
-        let client_cpu0 = cpu_seconds("self");
+        let client_cpu0 = procfs::cpu_seconds("self");
         let machine_cpu0 = MachineCpu::now();
         barrier.wait();
         let started = Instant::now();
         let results: Vec<ThreadLoad> =
             handles.into_iter().map(|h| h.join().expect("a client thread panicked")).collect();
         let wall = started.elapsed();
-        let node_cpu = node_pid.and_then(|pid| cpu_seconds(&pid.to_string())).zip(node_cpu0).map(|(b, a)| b - a);
-        let client_cpu = cpu_seconds("self").zip(client_cpu0).map(|(b, a)| b - a);
-        let machine_cpu = MachineCpu::now()
-            .zip(machine_cpu0)
-            .map(|(b, a)| MachineCpu { busy: b.busy - a.busy, steal: b.steal - a.steal });
+        let node_cpu = node_pid.and_then(procfs::cpu_seconds).zip(node_cpu0).map(|(b, a)| b - a);
+        let client_cpu = procfs::cpu_seconds("self").zip(client_cpu0).map(|(b, a)| b - a);
+        let machine_cpu = MachineCpu::now().zip(machine_cpu0).map(|(b, a)| b.since(&a));
         let node_switches = node_pid
             .and_then(context_switches)
             .zip(switches0)
@@ -793,15 +763,6 @@ fn mempool_count(api: &mut Conn) -> anyhow::Result<u64> {
     status["mempool"]["count"].as_u64().context("/status has no mempool.count")
 }
 
-/// User plus system CPU seconds of a process (`"self"` or a pid), from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / TICKS_PER_SECOND)
-}
-
 /// Context switches (voluntary and not) summed over a process's threads, and its thread count,
 /// from `/proc/<pid>/task/*/status`. Threads that exited in between are not counted.
 fn context_switches(pid: u32) -> Option<(u64, usize)> {
@@ -817,26 +778,6 @@ fn context_switches(pid: u32) -> Option<(u64, usize)> {
             .sum::<u64>();
     }
     Some((total, threads))
-}
-
-/// Machine-wide CPU time, from the first line of `/proc/stat`.
-#[derive(Clone, Copy, Debug)]
-struct MachineCpu {
-    /// Seconds of user, nice, system, irq and softirq time over all cores.
-    busy: f64,
-    /// Seconds the hypervisor gave to others while this machine wanted to run.
-    steal: f64,
-}
-
-impl MachineCpu {
-    /// The counters now.
-    fn now() -> Option<Self> {
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let ticks: Vec<u64> = stat.lines().next()?.split_whitespace().skip(1).map(|t| t.parse().unwrap_or(0)).collect();
-        let at = |i: usize| ticks.get(i).copied().unwrap_or(0) as f64 / TICKS_PER_SECOND;
-        // user nice system idle iowait irq softirq steal
-        Some(Self { busy: at(0) + at(1) + at(2) + at(5) + at(6), steal: at(7) })
-    }
 }
 
 fn rate(n: usize, took: Duration) -> f64 {
@@ -863,20 +804,10 @@ struct Machine {
 impl Machine {
     /// Reads `/proc` now.
     fn now() -> Self {
-        let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-        let cpu = cpuinfo
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_owned())
-            })
-            .unwrap_or_else(|| "unknown".to_owned());
-        let load = std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default();
         Self {
-            cpu,
-            cores: std::thread::available_parallelism().map_or(1, usize::from),
-            load,
+            cpu: procfs::cpu_model(),
+            cores: procfs::cores(),
+            load: procfs::load_average(),
             unix_time: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         }
     }

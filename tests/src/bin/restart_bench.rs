@@ -23,7 +23,7 @@ use oxcoin::encode::Encode;
 use oxcoin::testkit::{account_of, transfer};
 use oxcoin::{Address, Network};
 use oxcoin_tests::chaingen::{self, Plan};
-use oxcoin_tests::{Response, free_port, http};
+use oxcoin_tests::{Response, free_port, http, procfs};
 use rayon::prelude::*;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -80,12 +80,8 @@ struct Memory {
 }
 
 fn memory(pid: u32) -> anyhow::Result<Memory> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).context("reading /proc/<pid>/status")?;
-    let field = |name: &str| -> anyhow::Result<u64> {
-        let line = status.lines().find(|l| l.starts_with(name)).with_context(|| format!("no {name} line"))?;
-        line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).with_context(|| format!("bad {name} line"))
-    };
-    Ok(Memory { rss_kb: field("VmRSS:")?, hwm_kb: field("VmHWM:")? })
+    let field = |name: &str| procfs::status_kb(pid, name).with_context(|| format!("no {name} in /proc/{pid}/status"));
+    Ok(Memory { rss_kb: field("VmRSS")?, hwm_kb: field("VmHWM")? })
 }
 
 /// One measured start.
@@ -256,25 +252,6 @@ fn mb(kb: u64) -> f64 {
     kb as f64 / 1024.0
 }
 
-/// The release `oxminer` next to this executable, built first (a no-op when up to date).
-fn oxminer_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating this executable")?;
-    let dir = exe.parent().context("this executable has no folder")?;
-    let oxminer = dir.join(format!("oxminer{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "oxminer"]);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    match build.status() {
-        Ok(status) if status.success() => {}
-        other if !oxminer.exists() => bail!("{} is missing and building it failed ({other:?})", oxminer.display()),
-        other => println!("building oxminer failed ({other:?}); using the existing {}", oxminer.display()),
-    }
-    Ok(oxminer)
-}
-
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let store = chaingen::store_path(&args.data_dir);
@@ -292,21 +269,11 @@ fn main() -> anyhow::Result<()> {
     }
     let oxminer = match &args.oxminer {
         Some(path) => path.clone(),
-        None => oxminer_binary()?,
+        None => oxcoin_tests::binary("oxminer"),
     };
     let log = args.data_dir.join("restart_bench-node.log");
     let store_mb = std::fs::metadata(&store).map(|m| m.len()).unwrap_or(0) as f64 / 1e6;
-    let cpu = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|c| {
-            c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
-        })
-        .unwrap_or_default();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!(
-        "machine   {cpu} ({cores} cores), load average {}",
-        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
-    );
+    println!("machine   {} ({} cores), load average {}", procfs::cpu_model(), procfs::cores(), procfs::load_average());
     println!("node      {}", oxminer.display());
     println!("store     {} ({store_mb:.1} MB)", store.display());
 

@@ -84,7 +84,7 @@ fn main() {
     let args = Args::parse();
     let (dev_dir, test_dir) = (tempfile::tempdir().expect("a temp dir"), tempfile::tempdir().expect("a temp dir"));
     let node = NodeProcess::start("dev", dev_dir.path(), &["--no-mine"]);
-    println!("machine: {} logical CPUs; node {} (release build)", num_cpus(), node.addr);
+    println!("machine: {} logical CPUs; node {} (release build)", oxcoin_tests::procfs::cores(), node.addr);
 
     let idle = probe(node.addr, args.seconds);
     report("idle", &idle, idle.p99);
@@ -141,8 +141,4 @@ fn main() {
         status_after["mining"]["threads"],
         status_after["mining"]["hashrate"].as_f64().or(status["mining"]["hashrate"].as_f64()).unwrap_or(0.0) / 1e6
     );
-}
-
-fn num_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }

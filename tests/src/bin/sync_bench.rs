@@ -24,6 +24,7 @@
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
 use oxcoin::{Block, Height, Network, Tx, Txid, rules};
+use oxcoin_tests::procfs::{self, MachineCpu};
 use oxcoin_tests::{chaingen, free_port, http};
 use oxminer::chain::{Accepted, Chain};
 use oxminer::p2p::wire::MAX_BLOCKS;
@@ -96,7 +97,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let oxminer = match &args.oxminer {
         Some(path) => path.clone(),
-        None => oxminer_binary()?,
+        None => oxcoin_tests::binary("oxminer"),
     };
     let machine = machine();
     progress(format!("machine: {machine}"));
@@ -387,10 +388,10 @@ fn measure_sync(args: &Args, oxminer: &Path, chain: &CachedChain, run: usize) ->
     );
     let b_dir = temp_dir(args).context("creating B's temp dir")?;
     let peer = format!("http://{}", a.addr);
-    let load_before = load_average();
+    let load_before = procfs::load_average();
     let a_cpu = cpu_seconds(a.pid())?;
     let self_cpu = cpu_seconds(std::process::id())?;
-    let machine_before = MachineCpu::now()?;
+    let machine_before = MachineCpu::now().context("reading /proc/stat")?;
     progress(format!("syncing {} blocks from A ({peer}) into a fresh node B", chain.height));
     let started = Instant::now();
     let mut b = Node::start(oxminer, b_dir.path(), &["--peer", &peer], "info", "B")?;
@@ -422,11 +423,11 @@ fn measure_sync(args: &Args, oxminer: &Path, chain: &CachedChain, run: usize) ->
             std::thread::sleep(Duration::from_millis(100));
         }
         let seconds = started.elapsed().as_secs_f64();
-        let peak_rss = peak_rss(b.pid())?;
+        let peak_rss = procfs::status_kb(b.pid(), "VmHWM").context("no VmHWM")? * 1024;
         let b_cpu = cpu_seconds(b.pid())?;
         let a_cpu = cpu_seconds(a.pid())? - a_cpu;
         let self_cpu = cpu_seconds(std::process::id())? - self_cpu;
-        let machine = MachineCpu::now()?.since(&machine_before);
+        let machine = MachineCpu::now().context("reading /proc/stat")?.since(&machine_before);
         let tip = b.status()?;
         ensure!(tip["best_hash"].as_str() == Some(chain.tip.as_str()), "node B synced another tip: {tip}");
         Ok(Sync {
@@ -438,7 +439,7 @@ fn measure_sync(args: &Args, oxminer: &Path, chain: &CachedChain, run: usize) ->
             others_cpu: (machine.busy - b_cpu - a_cpu - self_cpu).max(0.0),
             steal: machine.steal,
             load_before: load_before.clone(),
-            load_after: load_average(),
+            load_after: procfs::load_average(),
             blocks: chain.height,
             transfers: chain.transfers,
         })
@@ -768,90 +769,14 @@ fn mb(bytes: u64) -> f64 {
     bytes as f64 / f64::from(1u32 << 20)
 }
 
-/// The release `oxminer` next to this executable, built first (a no-op when up to date).
-fn oxminer_binary() -> anyhow::Result<PathBuf> {
-    let exe = std::env::current_exe().context("locating this executable")?;
-    let dir = exe.parent().context("this executable has no folder")?;
-    let oxminer = dir.join(format!("oxminer{}", std::env::consts::EXE_SUFFIX));
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "oxminer"]);
-    if dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    match build.status() {
-        Ok(status) if status.success() => {}
-        other if !oxminer.exists() => bail!(
-            "{} is missing and building it failed ({other:?}); run `cargo build --release -p oxminer`",
-            oxminer.display()
-        ),
-        other => progress(format!("building oxminer failed ({other:?}); using the existing {}", oxminer.display())),
-    }
-    Ok(oxminer)
-}
-
 /// CPU model, core count and load average.
 fn machine() -> String {
-    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-    let model = cpuinfo
-        .lines()
-        .find_map(|l| l.strip_prefix("model name").and_then(|r| r.split_once(':')).map(|(_, m)| m.trim().to_owned()))
-        .unwrap_or_else(|| "unknown CPU".to_owned());
-    let cores = std::thread::available_parallelism().map_or(0, usize::from);
-    format!("{model} ({cores} cores), load average {}", load_average())
+    format!("{} ({} cores), load average {}", procfs::cpu_model(), procfs::cores(), procfs::load_average())
 }
-
-fn load_average() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-/// Linux reports process and machine CPU time in ticks of 1/100 s (`USER_HZ`).
-const TICKS_PER_SECOND: f64 = 100.0;
 
 /// User + system CPU seconds of a process.
 fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).with_context(|| format!("reading /proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
-    let tick = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    Ok((tick(11) + tick(12)) / TICKS_PER_SECOND)
-}
-
-/// Peak resident set size of a process, in bytes.
-fn peak_rss(pid: u32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    let kib = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse::<u64>().ok())
-        .context("no VmHWM")?;
-    Ok(kib * 1024)
-}
-
-/// Busy and stolen CPU seconds of the whole machine (`/proc/stat`).
-struct MachineCpu {
-    busy: f64,
-    steal: f64,
-}
-
-impl MachineCpu {
-    fn now() -> anyhow::Result<Self> {
-        let stat = std::fs::read_to_string("/proc/stat").context("reading /proc/stat")?;
-        let cpu: Vec<f64> =
-            stat.lines().next().unwrap_or("").split_whitespace().skip(1).map(|v| v.parse().unwrap_or(0.0)).collect();
-        let at = |i: usize| cpu.get(i).copied().unwrap_or(0.0);
-        // user nice system idle iowait irq softirq steal
-        let busy = at(0) + at(1) + at(2) + at(5) + at(6);
-        Ok(Self { busy: busy / TICKS_PER_SECOND, steal: at(7) / TICKS_PER_SECOND })
-    }
-
-    fn since(&self, before: &Self) -> Self {
-        Self { busy: self.busy - before.busy, steal: self.steal - before.steal }
-    }
+    procfs::cpu_seconds(pid).with_context(|| format!("reading /proc/{pid}/stat"))
 }
 
 /// A temp dir in `--tmp-root` or the system's.

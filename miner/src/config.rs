@@ -190,6 +190,26 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Settings for in-process tests: `network` with its data in `dir`, API on a free port, one
+    /// thread, not mining, the other values their defaults.
+    #[cfg(test)]
+    pub(crate) fn for_tests(network: Network, dir: &Path) -> Self {
+        Self {
+            network,
+            data_dir: dir.to_path_buf(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            peers: Vec::new(),
+            connect_only: false,
+            reward_address: None,
+            threads: 1,
+            mine: false,
+            log_format: LogFormat::Text,
+            max_peers: 8,
+            mempool: MempoolConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+        }
+    }
+
     /// The folder of this network's files: `<data_dir>/<network>`.
     pub fn network_dir(&self) -> PathBuf {
         self.data_dir.join(self.network.as_str())

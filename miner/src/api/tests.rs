@@ -2,7 +2,7 @@
 //! otherwise, no mocks), through actix's test service.
 
 use super::app;
-use crate::config::{LogFormat, Settings};
+use crate::config::Settings;
 use crate::node::Node;
 use actix_web::body::MessageBody;
 use actix_web::dev::ServiceResponse;
@@ -23,20 +23,7 @@ const OXC: u64 = 100_000_000;
 /// A node on a fresh temp dir, not mining.
 fn open_node(network: Network) -> (Arc<Node>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let settings = Settings {
-        network,
-        data_dir: dir.path().to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("a socket address"),
-        peers: Vec::new(),
-        connect_only: false,
-        reward_address: None,
-        threads: 1,
-        mine: false,
-        log_format: LogFormat::Text,
-        max_peers: 8,
-        mempool: Default::default(),
-        rate_limit: Default::default(),
-    };
+    let settings = Settings::for_tests(network, dir.path());
     let node = Node::open(settings, Some(AccountId::default()), COOKIE.to_owned()).expect("the node opens");
     (node, dir)
 }

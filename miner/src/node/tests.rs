@@ -1,28 +1,10 @@
 //! The node's own behaviour outside the API: the saved mempool's reload in two steps.
 
 use super::*;
-use crate::config::LogFormat;
 use oxcoin::testkit::{account_of, key, transfer};
 
-fn settings(dir: &Path) -> Settings {
-    Settings {
-        network: oxcoin::Network::Dev,
-        data_dir: dir.to_path_buf(),
-        listen: "127.0.0.1:0".parse().expect("a socket address"),
-        peers: Vec::new(),
-        connect_only: false,
-        reward_address: None,
-        threads: 1,
-        mine: false,
-        log_format: LogFormat::Text,
-        max_peers: 8,
-        mempool: Default::default(),
-        rate_limit: Default::default(),
-    }
-}
-
 fn open(dir: &Path) -> Arc<Node> {
-    Node::open(settings(dir), None, "cookie".into()).expect("the node opens")
+    Node::open(Settings::for_tests(oxcoin::Network::Dev, dir), None, "cookie".into()).expect("the node opens")
 }
 
 #[test]

@@ -101,7 +101,8 @@ pub fn http(
     Ok(Response { status, json: serde_json::from_str(&body).unwrap_or(Value::Null), body })
 }
 
-fn dechunk(mut rest: &str) -> String {
+/// The body of a `Transfer-Encoding: chunked` answer, from the text after its head.
+pub fn dechunk(mut rest: &str) -> String {
     let mut out = String::new();
     while let Some((size, after)) = rest.split_once("\r\n") {
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };

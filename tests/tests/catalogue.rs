@@ -14,7 +14,7 @@ use oxcoin::rules;
 use oxcoin::testkit::{self, account_of, key, transfer, transfer_with_memo};
 use oxcoin::tx::{Coinbase, PublicKey, Tx};
 use oxcoin::{AccountId, Address, Amount, BlockHash, CompactTarget, Decode, Encode, Height, Memo, Network, Transfer};
-use oxcoin_tests::{NodeProcess, http};
+use oxcoin_tests::{NodeProcess, dechunk, http};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -126,19 +126,6 @@ fn parse_answer(raw: &[u8]) -> Answer {
     };
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
     Answer { status, headers, body, json }
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -96,6 +96,25 @@ impl ChainUpdate {
         self.connected.extend(other.connected);
     }
 
+    /// Adds `later`, an update that happened after this one, so that the result is their net
+    /// effect: a block that joined and then left again (or the reverse) appears in neither list.
+    pub fn then(&mut self, later: ChainUpdate) {
+        for block in later.disconnected {
+            let hash = block.header.hash();
+            match self.connected.iter().rposition(|b| b.header.hash() == hash) {
+                Some(at) => drop(self.connected.remove(at)),
+                None => self.disconnected.push(block),
+            }
+        }
+        for block in later.connected {
+            let hash = block.header.hash();
+            match self.disconnected.iter().rposition(|b| b.header.hash() == hash) {
+                Some(at) => drop(self.disconnected.remove(at)),
+                None => self.connected.push(block),
+            }
+        }
+    }
+
     /// Returns whether the tip changed.
     pub fn is_empty(&self) -> bool {
         self.disconnected.is_empty() && self.connected.is_empty()
@@ -574,7 +593,7 @@ impl Chain {
         store.write(|w| {
             for height in ((fork_height.0 + 1)..main.len() as u64).rev() {
                 let hash = main[height as usize];
-                let block = store.block(&hash)?.ok_or_else(|| StoreError::Corrupt {
+                let block = w.block(&hash)?.ok_or_else(|| StoreError::Corrupt {
                     table: "blocks",
                     reason: format!("best-chain block {hash} is missing"),
                 })?;
@@ -587,7 +606,7 @@ impl Chain {
                         w.put_block(hash, entry, &block.encode())?;
                         block.clone()
                     }
-                    _ => store.block(hash)?.ok_or_else(|| StoreError::Corrupt {
+                    _ => w.block(hash)?.ok_or_else(|| StoreError::Corrupt {
                         table: "blocks",
                         reason: format!("indexed block {hash} is missing"),
                     })?,

@@ -364,21 +364,20 @@ impl Node {
         let grouped = blocks.len() > 1 || !verified.is_empty();
         let mut results = Vec::with_capacity(blocks.len());
         let mut connected = Vec::new();
-        let mut tip_changed = false;
+        // The net change of the whole group, for the mempool: it reads the state through the
+        // store, which shows a deferred group only once it is committed.
+        let mut net = ChainUpdate::default();
         {
             let mut chain = self.chain_write();
             let run = |chain: &mut Chain| {
                 for block in blocks {
                     let (result, update) = chain.process_block(block, unix_now());
-                    if !update.is_empty() {
-                        self.apply_to_mempool(chain, &update);
-                        tip_changed = true;
-                    }
                     self.metrics.chain_updated(update.disconnected.len(), update.connected.len());
                     if let Some(code) = result.as_ref().err().and_then(ChainError::code) {
                         self.metrics.refused(crate::metrics::Refused::Block, code);
                     }
-                    connected.extend(update.connected);
+                    connected.extend(update.connected.iter().cloned());
+                    net.then(update);
                     let stop = !matches!(result, Ok(Accepted::Connected | Accepted::Side | Accepted::Known));
                     results.push(result);
                     if stop {
@@ -401,7 +400,11 @@ impl Node {
             } else {
                 run(&mut chain);
             }
+            if !net.is_empty() {
+                self.apply_to_mempool(&chain, &net);
+            }
         }
+        let tip_changed = !net.is_empty();
         if tip_changed {
             if let Some(tip) = connected.last() {
                 tracing::info!(height = self.chain_read().height().0, hash = %tip.header.hash(), txs = tip.txs.len(), "new tip");

@@ -2,6 +2,11 @@
 //! state, the tx index and per-address history. Connecting or disconnecting blocks happens in one
 //! write transaction that commits durably (fsync) or not at all.
 //!
+//! A [`Writer`] stages its writes in memory ([`Staged`], read back through it) and applies them
+//! with each table's keys in sorted order when it commits: random keys (txids, accounts) inserted
+//! in order dirty neighbouring B-tree pages together. Inside [`Store::set_deferred`] the staged
+//! writes of many blocks gather into one group applied by one write transaction at its end.
+//!
 //! Tables (keys are fixed-width byte arrays; integers big-endian inside keys so they sort):
 //! - `index`: block hash → [`IndexEntry`] (header, height, chain work, status, coinbase)
 //! - `blocks`: block hash → canonical block bytes
@@ -21,8 +26,9 @@ use oxcoin::tx::Tx;
 use oxcoin::{Amount, ErrorCode, Height};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 const INDEX: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("index");
 const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks");
@@ -40,6 +46,10 @@ const SCHEMA_VERSION: u32 = 1;
 /// long run of queries reads and stays resident; the OS page cache keeps the file's hot pages
 /// anyway. 32 MiB holds the block index of a 100,000-block chain while it loads at start.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Staged bytes past which a deferred group is written out (without an fsync) before it ends,
+/// so a long group — a reindex of full blocks — holds bounded memory.
+const GROUP_SPILL_BYTES: usize = 64 * 1024 * 1024;
 
 /// A failure of the store: the disk, the database, or bytes in it that do not decode.
 #[derive(Debug, thiserror::Error)]
@@ -256,8 +266,18 @@ fn parties(tx: &Tx) -> Vec<AccountId> {
 /// The node's database.
 pub struct Store {
     db: Database,
-    /// Inside [`Store::set_deferred`]: commits are atomic but reach the disk with the next durable one.
-    defer: std::sync::atomic::AtomicBool,
+    /// Inside [`Store::set_deferred`]: the writes of the group so far, not yet in the file.
+    group: Mutex<Option<Group>>,
+    /// [`GROUP_SPILL_BYTES`]; tests lower it.
+    spill_bytes: usize,
+}
+
+/// A deferred group: its staged writes, and whether part of it was already written out
+/// without an fsync (so its end must commit durably even when nothing is left staged).
+#[derive(Default)]
+struct Group {
+    staged: Staged,
+    spilled: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -274,7 +294,7 @@ impl Store {
     /// [`StoreError`] when the file cannot be opened or belongs to another network.
     pub fn open(path: &Path, genesis: &Block, network: &str) -> Result<Self, StoreError> {
         let db = Database::builder().set_cache_size(CACHE_BYTES).create(path)?;
-        let store = Self { db, defer: std::sync::atomic::AtomicBool::new(false) };
+        let store = Self { db, group: Mutex::new(None), spill_bytes: GROUP_SPILL_BYTES };
         let txn = store.begin_write()?;
         let fresh = {
             let mut meta = txn.open_table(META)?;
@@ -398,6 +418,9 @@ impl Store {
     /// # Errors
     /// [`StoreError`] on I/O failure.
     pub fn raw_block(&self, hash: &BlockHash) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(staged) = self.group().as_ref().and_then(|g| g.staged.blocks.get(hash.as_byte_array())) {
+            return Ok(staged.clone());
+        }
         let txn = self.db.begin_read()?;
         let table = txn.open_table(BLOCKS)?;
         Ok(table.get(hash.as_byte_array())?.map(|g| g.value().to_vec()))
@@ -488,54 +511,107 @@ impl Store {
         Ok(out)
     }
 
-    /// Defers commits (`true`): each stays atomic, but they reach the disk together with the
-    /// next durable commit, which `set_deferred(false)` makes at once (a crash before it loses
-    /// them all, leaving the state before the first). Whoever defers must keep what it commits
-    /// from being shown until then — [`crate::chain::Chain::batch`] holds the chain. One fsync
-    /// instead of one per block while syncing.
+    /// Defers commits (`true`): each [`Store::write`] stays atomic, but its writes gather in
+    /// memory into one group that `set_deferred(false)` applies in one write transaction and
+    /// commits durably (one commit and one fsync instead of one per block while syncing). A crash
+    /// before that loses the whole group, leaving the state before it. The group is invisible
+    /// to the store's readers until then, except [`Store::raw_block`] (blocks are immutable);
+    /// whoever defers keeps readers of the chain out — [`crate::chain::Chain::batch`] holds it.
     ///
     /// # Errors
-    /// The durable commit fails; the deferred commits may then be lost at the next crash.
+    /// The durable commit fails; the group is then lost.
     pub fn set_deferred(&self, on: bool) -> Result<(), StoreError> {
-        let was = self.defer.swap(on, std::sync::atomic::Ordering::Relaxed);
-        if was && !on {
-            self.begin_write()?.commit()?;
+        let mut group = self.group();
+        match (group.take(), on) {
+            (None, true) => *group = Some(Group::default()),
+            (Some(open), true) => *group = Some(open),
+            (None, false) => {}
+            (Some(open), false) => {
+                if open.spilled || !open.staged.is_empty() {
+                    self.commit(&open.staged, redb::Durability::Immediate)?;
+                }
+            }
         }
         Ok(())
     }
 
-    /// Runs `f` in one write transaction and commits durably if it succeeds (deferred inside
-    /// [`Store::set_deferred`]); on error nothing it wrote is kept.
+    /// Spills deferred groups to the file (without an fsync) past `bytes` staged.
+    #[cfg(test)]
+    pub(crate) fn set_spill_bytes(&mut self, bytes: usize) {
+        self.spill_bytes = bytes;
+    }
+
+    /// Every record of every table, as (table, key, value) bytes in key order: two stores with
+    /// equal dumps hold the same data.
+    #[cfg(test)]
+    pub(crate) fn dump(&self) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
+        let txn = self.db.begin_read().expect("read");
+        let mut out = Vec::new();
+        for (name, definition) in [("index", INDEX), ("blocks", BLOCKS), ("undo", UNDO), ("txs", TXS)] {
+            for item in txn.open_table(definition).expect("table").iter().expect("iter") {
+                let (k, v) = item.expect("row");
+                out.push((name, k.value().to_vec(), v.value().to_vec()));
+            }
+        }
+        for item in txn.open_table(MAIN_CHAIN).expect("table").iter().expect("iter") {
+            let (k, v) = item.expect("row");
+            out.push(("main_chain", k.value().to_be_bytes().to_vec(), v.value().to_vec()));
+        }
+        for item in txn.open_table(ACCOUNTS).expect("table").iter().expect("iter") {
+            let (k, v) = item.expect("row");
+            out.push(("accounts", k.value().to_vec(), v.value().to_vec()));
+        }
+        for item in txn.open_table(HISTORY).expect("table").iter().expect("iter") {
+            let (k, v) = item.expect("row");
+            out.push(("history", k.value().to_vec(), v.value().to_vec()));
+        }
+        out
+    }
+
+    fn group(&self) -> MutexGuard<'_, Option<Group>> {
+        self.group.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies `staged` in one write transaction, each table's keys in order, and commits.
+    fn commit(&self, staged: &Staged, durability: redb::Durability) -> Result<(), StoreError> {
+        let mut txn = self.begin_write()?;
+        txn.set_durability(durability)?;
+        staged.apply(&txn)?;
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` with a [`Writer`] and commits what it wrote durably if it succeeds (into the
+    /// group inside [`Store::set_deferred`]); on error nothing it wrote is kept. Writes are
+    /// serialised by the caller (the chain's `&mut self`), so `f`'s reads stay current.
     ///
     /// # Errors
     /// `f`'s error, or a [`StoreError`] converted into `E`.
     pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Writer<'_>) -> Result<T, E>) -> Result<T, E> {
-        let mut txn = self.begin_write()?;
-        if self.defer.load(std::sync::atomic::Ordering::Relaxed) {
-            txn.set_durability(redb::Durability::None).map_err(StoreError::from)?;
-        }
-        let result = {
+        let mut group = self.group();
+        let txn = self.db.begin_read().map_err(StoreError::from)?;
+        let (value, staged) = {
             let mut writer = Writer {
-                index: txn.open_table(INDEX).map_err(StoreError::from)?,
                 blocks: txn.open_table(BLOCKS).map_err(StoreError::from)?,
                 accounts: txn.open_table(ACCOUNTS).map_err(StoreError::from)?,
                 undo: txn.open_table(UNDO).map_err(StoreError::from)?,
-                main_chain: txn.open_table(MAIN_CHAIN).map_err(StoreError::from)?,
-                txs: txn.open_table(TXS).map_err(StoreError::from)?,
-                history: txn.open_table(HISTORY).map_err(StoreError::from)?,
+                group: group.as_ref().map(|g| &g.staged),
+                staged: Staged::default(),
             };
-            f(&mut writer)
+            (f(&mut writer)?, writer.staged)
         };
-        match result {
-            Ok(value) => {
-                txn.commit().map_err(StoreError::from)?;
-                Ok(value)
-            }
-            Err(error) => {
-                txn.abort().map_err(StoreError::from)?;
-                Err(error)
+        drop(txn);
+        match group.as_mut() {
+            None => self.commit(&staged, redb::Durability::Immediate)?,
+            Some(open) => {
+                open.staged.merge(staged);
+                if open.staged.bytes >= self.spill_bytes {
+                    self.commit(&open.staged, redb::Durability::None)?;
+                    *open = Group { staged: Staged::default(), spilled: true };
+                }
             }
         }
+        Ok(value)
     }
 
     /// Returns the header of every stored block, read from the blocks themselves (for
@@ -627,15 +703,106 @@ fn decode_tx_location(bytes: &[u8]) -> Result<TxLocation, DecodeError> {
     Ok(TxLocation { height, index, block_hash, tx })
 }
 
-/// The tables of one write transaction: connects and disconnects blocks of the best chain.
-pub struct Writer<'txn> {
-    index: redb::Table<'txn, &'static [u8; 32], &'static [u8]>,
-    blocks: redb::Table<'txn, &'static [u8; 32], &'static [u8]>,
-    accounts: redb::Table<'txn, &'static [u8; 20], &'static [u8; 16]>,
-    undo: redb::Table<'txn, &'static [u8; 32], &'static [u8]>,
-    main_chain: redb::Table<'txn, u64, &'static [u8; 32]>,
-    txs: redb::Table<'txn, &'static [u8; 32], &'static [u8]>,
-    history: redb::Table<'txn, &'static [u8; 32], &'static [u8; 32]>,
+/// Writes staged in memory, per table, each key's last write (`None` removes it); applied with
+/// every table's keys in order.
+#[derive(Default)]
+struct Staged {
+    index: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    blocks: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    undo: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    main_chain: BTreeMap<u64, Option<[u8; 32]>>,
+    accounts: BTreeMap<[u8; 20], Option<[u8; 16]>>,
+    txs: BTreeMap<[u8; 32], Option<Vec<u8>>>,
+    history: BTreeMap<[u8; 32], Option<[u8; 32]>>,
+    /// Roughly the memory the staged writes hold (keys and values, counted as written).
+    bytes: usize,
+}
+
+impl Staged {
+    fn is_empty(&self) -> bool {
+        self.bytes == 0
+    }
+
+    /// Adds `later`'s writes, which win over this group's for the same key.
+    fn merge(&mut self, later: Staged) {
+        self.index.extend(later.index);
+        self.blocks.extend(later.blocks);
+        self.undo.extend(later.undo);
+        self.main_chain.extend(later.main_chain);
+        self.accounts.extend(later.accounts);
+        self.txs.extend(later.txs);
+        self.history.extend(later.history);
+        self.bytes += later.bytes;
+    }
+
+    fn apply(&self, txn: &redb::WriteTransaction) -> Result<(), StoreError> {
+        apply_bytes(txn, INDEX, &self.index)?;
+        apply_bytes(txn, BLOCKS, &self.blocks)?;
+        apply_bytes(txn, UNDO, &self.undo)?;
+        apply_bytes(txn, TXS, &self.txs)?;
+        let mut table = txn.open_table(MAIN_CHAIN)?;
+        for (height, hash) in &self.main_chain {
+            match hash {
+                Some(hash) => table.insert(height, hash)?,
+                None => table.remove(height)?,
+            };
+        }
+        let mut table = txn.open_table(ACCOUNTS)?;
+        for (id, account) in &self.accounts {
+            match account {
+                Some(account) => table.insert(id, account)?,
+                None => table.remove(id)?,
+            };
+        }
+        let mut table = txn.open_table(HISTORY)?;
+        for (key, txid) in &self.history {
+            match txid {
+                Some(txid) => table.insert(key, txid)?,
+                None => table.remove(key)?,
+            };
+        }
+        Ok(())
+    }
+}
+
+/// Writes one staged table of byte values, keys in order.
+fn apply_bytes(
+    txn: &redb::WriteTransaction,
+    definition: TableDefinition<&'static [u8; 32], &'static [u8]>,
+    rows: &BTreeMap<[u8; 32], Option<Vec<u8>>>,
+) -> Result<(), StoreError> {
+    let mut table = txn.open_table(definition)?;
+    for (key, value) in rows {
+        match value {
+            Some(value) => table.insert(key, value.as_slice())?,
+            None => table.remove(key)?,
+        };
+    }
+    Ok(())
+}
+
+/// Looks `key` up in the writes staged by this writer, then in the group's, then in the file.
+fn staged_or<K: Ord, V: Clone>(
+    staged: &BTreeMap<K, Option<V>>,
+    group: Option<&BTreeMap<K, Option<V>>>,
+    key: &K,
+    file: impl FnOnce() -> Result<Option<V>, StoreError>,
+) -> Result<Option<V>, StoreError> {
+    match staged.get(key).or_else(|| group.and_then(|g| g.get(key))) {
+        Some(value) => Ok(value.clone()),
+        None => file(),
+    }
+}
+
+/// One atomic write to the store: reads see the file as of its start plus everything written
+/// before it in the deferred group and by itself; its writes are staged until the store commits
+/// them. Connects and disconnects blocks of the best chain.
+pub struct Writer<'a> {
+    blocks: redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+    accounts: redb::ReadOnlyTable<&'static [u8; 20], &'static [u8; 16]>,
+    undo: redb::ReadOnlyTable<&'static [u8; 32], &'static [u8]>,
+    group: Option<&'a Staged>,
+    staged: Staged,
 }
 
 impl Writer<'_> {
@@ -644,7 +811,8 @@ impl Writer<'_> {
     /// # Errors
     /// [`StoreError`] on I/O failure.
     pub fn put_block(&mut self, hash: &BlockHash, entry: &IndexEntry, raw: &[u8]) -> Result<(), StoreError> {
-        self.blocks.insert(hash.as_byte_array(), raw)?;
+        self.staged.bytes += 32 + raw.len();
+        self.staged.blocks.insert(*hash.as_byte_array(), Some(raw.to_vec()));
         self.put_entry(hash, entry)
     }
 
@@ -653,11 +821,24 @@ impl Writer<'_> {
     /// # Errors
     /// [`StoreError`] on I/O failure.
     pub fn put_entry(&mut self, hash: &BlockHash, entry: &IndexEntry) -> Result<(), StoreError> {
-        self.index.insert(hash.as_byte_array(), entry.to_bytes().as_slice())?;
+        self.staged.bytes += 32 + ENTRY_LEN;
+        self.staged.index.insert(*hash.as_byte_array(), Some(entry.to_bytes()));
         Ok(())
     }
 
-    /// Reads accounts as this transaction sees them (earlier writes included).
+    /// Reads a stored block, this write's and its group's included.
+    ///
+    /// # Errors
+    /// [`StoreError`] on I/O failure or a block that does not decode.
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        let key = hash.as_byte_array();
+        let raw = staged_or(&self.staged.blocks, self.group.map(|g| &g.blocks), key, || {
+            Ok(self.blocks.get(key)?.map(|g| g.value().to_vec()))
+        })?;
+        raw.map(|raw| Block::decode(&raw).map_err(|e| corrupt("blocks", e))).transpose()
+    }
+
+    /// Reads accounts as this write sees them (earlier writes included).
     ///
     /// # Errors
     /// [`StoreError`] on I/O failure.
@@ -667,14 +848,22 @@ impl Writer<'_> {
     ) -> Result<HashMap<AccountId, Account>, StoreError> {
         let mut out = HashMap::new();
         for id in ids {
-            let account = self.accounts.get(id.as_bytes())?.map(|g| decode_account(g.value())).unwrap_or_default();
-            out.insert(id, account);
+            out.insert(id, self.account_if_present(&id)?.unwrap_or_default());
         }
         Ok(out)
     }
 
     fn account_if_present(&self, id: &AccountId) -> Result<Option<Account>, StoreError> {
-        Ok(self.accounts.get(id.as_bytes())?.map(|g| decode_account(g.value())))
+        let key = id.as_bytes();
+        let found = staged_or(&self.staged.accounts, self.group.map(|g| &g.accounts), key, || {
+            Ok(self.accounts.get(key)?.map(|g| *g.value()))
+        })?;
+        Ok(found.as_ref().map(decode_account))
+    }
+
+    fn set_account(&mut self, id: &AccountId, account: Option<&Account>) {
+        self.staged.bytes += 36;
+        self.staged.accounts.insert(*id.as_bytes(), account.map(encode_account));
     }
 
     /// Connects a validated block on top of the best chain: applies `changes`, records its
@@ -689,19 +878,28 @@ impl Writer<'_> {
         height: Height,
         changes: &HashMap<AccountId, Account>,
     ) -> Result<(), StoreError> {
+        // In account order, so the same block always writes the same undo record.
+        let mut changes: Vec<_> = changes.iter().collect();
+        changes.sort_unstable_by_key(|(id, _)| id.as_bytes());
         let mut undo = Undo::with_capacity(changes.len());
         for (id, account) in changes {
             undo.push((*id, self.account_if_present(id)?));
-            self.accounts.insert(id.as_bytes(), &encode_account(account))?;
+            self.set_account(id, Some(account));
         }
-        self.undo.insert(hash.as_byte_array(), encode_undo(&undo).as_slice())?;
-        self.main_chain.insert(height.0, hash.as_byte_array())?;
+        let undo = encode_undo(&undo);
+        let staged = &mut self.staged;
+        staged.bytes += 32 + undo.len() + 40;
+        staged.undo.insert(*hash.as_byte_array(), Some(undo));
+        staged.main_chain.insert(height.0, Some(*hash.as_byte_array()));
         for (index, tx) in block.txs.iter().enumerate() {
             let index = index as u32;
             let txid = tx.txid();
-            self.txs.insert(txid.as_byte_array(), encode_tx_location(height, index, hash, tx).as_slice())?;
+            let location = encode_tx_location(height, index, hash, tx);
+            staged.bytes += 32 + location.len();
+            staged.txs.insert(*txid.as_byte_array(), Some(location));
             for party in parties(tx) {
-                self.history.insert(&history_key(&party, height, index), txid.as_byte_array())?;
+                staged.bytes += 64;
+                staged.history.insert(history_key(&party, height, index), Some(*txid.as_byte_array()));
             }
         }
         Ok(())
@@ -713,28 +911,26 @@ impl Writer<'_> {
     /// # Errors
     /// [`StoreError`] on I/O failure or missing undo data.
     pub fn disconnect(&mut self, block: &Block, hash: &BlockHash, height: Height) -> Result<(), StoreError> {
-        let undo = {
-            let guard =
-                self.undo.get(hash.as_byte_array())?.ok_or_else(|| corrupt("undo", format!("none for {hash}")))?;
-            decode_undo(guard.value()).map_err(|e| corrupt("undo", e))?
-        };
+        let key = hash.as_byte_array();
+        let undo = staged_or(&self.staged.undo, self.group.map(|g| &g.undo), key, || {
+            Ok(self.undo.get(key)?.map(|g| g.value().to_vec()))
+        })?
+        .ok_or_else(|| corrupt("undo", format!("none for {hash}")))?;
+        let undo = decode_undo(&undo).map_err(|e| corrupt("undo", e))?;
         for (id, previous) in &undo {
-            match previous {
-                Some(account) => {
-                    self.accounts.insert(id.as_bytes(), &encode_account(account))?;
-                }
-                None => {
-                    self.accounts.remove(id.as_bytes())?;
-                }
-            }
+            self.set_account(id, previous.as_ref());
         }
-        self.undo.remove(hash.as_byte_array())?;
-        self.main_chain.remove(height.0)?;
+        let staged = &mut self.staged;
+        staged.bytes += 72;
+        staged.undo.insert(*key, None);
+        staged.main_chain.insert(height.0, None);
         for (index, tx) in block.txs.iter().enumerate() {
             let txid = tx.txid();
-            self.txs.remove(txid.as_byte_array())?;
+            staged.bytes += 32;
+            staged.txs.insert(*txid.as_byte_array(), None);
             for party in parties(tx) {
-                self.history.remove(&history_key(&party, height, index as u32))?;
+                staged.bytes += 32;
+                staged.history.insert(history_key(&party, height, index as u32), None);
             }
         }
         Ok(())

@@ -377,3 +377,119 @@ fn transfers_verified_ahead_skip_only_their_signature_check() {
     assert_eq!(result.unwrap(), Accepted::Connected);
     assert!(chain.verified.is_empty());
 }
+
+/// Blocks exercising every store write: transfers, a reorg that undoes two of them, a refused
+/// block, an orphan before its parent. Built on (and submitted to) `chain`; returns them in order.
+fn eventful_blocks(chain: &mut Chain) -> Vec<Block> {
+    let alice = key(1, 0);
+    let carol = key(3, 0);
+    let bob = account_of(&key(2, 0));
+    let other = account_of(&key(8, 0));
+    let mut blocks = Vec::new();
+    let mut add = |chain: &mut Chain, block: Block| {
+        let _ = submit(chain, &block);
+        blocks.push(block);
+    };
+    for _ in 0..3 {
+        add(chain, child(chain, chain.tip_hash(), account_of(&alice), Vec::new()));
+    }
+    let fork = chain.tip_hash();
+    add(chain, child(chain, fork, miner(), vec![transfer(&DEV, &alice, bob, 100, 1_000, 0)]));
+    let to_carol = transfer(&DEV, &alice, account_of(&carol), 300, 1_000, 1);
+    add(chain, child(chain, chain.tip_hash(), miner(), vec![to_carol]));
+    let mut parent = fork;
+    for i in 0..3u64 {
+        let transfers = vec![transfer(&DEV, &alice, account_of(&carol), 5_000 + i, 1_000, i)];
+        let block = child(chain, parent, other, transfers);
+        parent = block.header.hash();
+        add(chain, block);
+    }
+    assert_eq!(chain.tip_hash(), parent, "the longer branch won");
+    let overspend = transfer(&DEV, &alice, bob, 10_000 * 100_000_000, 1_000, 3);
+    add(chain, child(chain, parent, miner(), vec![overspend]));
+    let c = child(chain, parent, miner(), vec![transfer(&DEV, &carol, bob, 1_000, 1_000, 0)]);
+    add(chain, c.clone());
+    let d1 = child(chain, c.header.hash(), miner(), Vec::new());
+    let d2 = testkit::block(&DEV, d1.header.hash(), 9, d1.header.time + 1, bob, Vec::new());
+    add(chain, d2);
+    add(chain, d1);
+    blocks
+}
+
+/// The records that `chain`'s store and `expected` (a dump) do not share, described.
+fn differences(chain: &Chain, expected: &[(&'static str, Vec<u8>, Vec<u8>)]) -> Vec<String> {
+    let got = chain.store().dump();
+    let describe = |side: &str, (table, key, value): &(&str, Vec<u8>, Vec<u8>)| {
+        format!("{side} {table} {} = {}", hex::encode(key), hex::encode(value))
+    };
+    let missing = expected.iter().filter(|row| !got.contains(row)).map(|row| describe("missing", row));
+    let extra = got.iter().filter(|row| !expected.contains(row)).map(|row| describe("extra", row));
+    missing.chain(extra).collect()
+}
+
+#[test]
+fn deferred_groups_write_exactly_what_block_by_block_commits_write() {
+    let (_ref_dir, mut reference) = open();
+    let blocks = eventful_blocks(&mut reference);
+    assert_eq!(reference.height(), Height(9), "every block but the overspend connected");
+    let expected = reference.store().dump();
+    let results = |chain: &mut Chain, blocks: &[Block]| -> Vec<String> {
+        blocks.iter().map(|b| format!("{:?}", submit(chain, b))).collect()
+    };
+    let reference_results = {
+        let (_dir, mut chain) = open();
+        results(&mut chain, &blocks)
+    };
+    // (group size in blocks, spill threshold in bytes): one group, one group spilled at every
+    // write, groups of two blocks (boundaries inside the reorg).
+    for (group, spill) in [(blocks.len(), usize::MAX), (blocks.len(), 1), (2, usize::MAX)] {
+        let (dir, mut chain) = open();
+        chain.store.set_spill_bytes(spill);
+        let mut got = Vec::new();
+        for part in blocks.chunks(group) {
+            got.extend(chain.batch(|chain| results(chain, part)).expect("the durable commit"));
+        }
+        assert_eq!(got, reference_results, "group {group}, spill {spill}");
+        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "group {group}, spill {spill}");
+        drop(chain);
+        let chain = reopen(&dir);
+        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "reopened: group {group}, spill {spill}");
+    }
+}
+
+#[test]
+fn a_deferred_group_is_hidden_from_readers_until_it_commits_but_its_blocks_are_readable() {
+    let (_dir, mut chain) = open();
+    let alice = account_of(&key(1, 0));
+    chain
+        .batch(|chain| {
+            let hashes = mine(chain, 3, alice);
+            assert_eq!(balance(chain, &alice), Amount::ZERO, "state still the last commit's");
+            let block = chain.store().block(&hashes[2]).expect("read").expect("the group's block");
+            assert_eq!(block.header.hash(), hashes[2]);
+            assert!(chain.store().tx(&block.txs[0].txid()).expect("read").is_none());
+        })
+        .expect("the durable commit");
+    assert!(balance(&chain, &alice) > Amount::ZERO);
+}
+
+#[test]
+fn net_chain_updates_drop_blocks_that_joined_and_left() {
+    let (_dir, mut chain) = open();
+    let blocks: Vec<Block> = (0..4)
+        .map(|i| {
+            let block = child(&chain, chain.tip_hash(), account_of(&key(7, i)), Vec::new());
+            submit(&mut chain, &block).unwrap();
+            block
+        })
+        .collect();
+    let [a, b, c, d] = [&blocks[0], &blocks[1], &blocks[2], &blocks[3]].map(Clone::clone);
+    let mut net = ChainUpdate { disconnected: vec![a.clone()], connected: vec![b.clone(), c.clone()] };
+    // c leaves again and a comes back: only b joined, nothing left.
+    net.then(ChainUpdate { disconnected: vec![c.clone()], connected: vec![a.clone(), d.clone()] });
+    assert_eq!(net, ChainUpdate { disconnected: vec![], connected: vec![b.clone(), d.clone()] });
+    net.then(ChainUpdate::default());
+    assert_eq!(net.connected.len(), 2);
+    net.then(ChainUpdate { disconnected: vec![d, b], connected: vec![] });
+    assert!(net.is_empty());
+}

@@ -21,8 +21,8 @@ use rayon::prelude::*;
 use serde_json::{Value, json};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -35,6 +35,8 @@ const MAX_PER_SENDER: usize = 60;
 const FEE: u64 = 1_000;
 /// Largest amount a load transfer moves, in grains (each moves 1 to this many).
 const MAX_AMOUNT: u64 = 1_000;
+/// Goal of issue 7 for OxCoin's ingest over litecoind's, same load and client.
+const GOAL_LITECOIND: f64 = 4.0;
 /// Ingest goal of issue 3, in transfers per second.
 const GOAL_RATE: f64 = 10_000.0;
 /// p99 latency goal of issue 3, in microseconds.
@@ -78,6 +80,30 @@ struct Args {
     /// Print the results as JSON instead of a table.
     #[arg(long)]
     json: bool,
+    /// After the OxCoin run, post the same number of payments to Litecoin Core (`litecoind
+    /// -regtest`, prepared, cached and served by `bench/litecoind_ingest.py`; needs `litecoind` and
+    /// python3) with the same client, one `sendrawtransaction` per request, and print OxCoin ÷ litecoind.
+    #[arg(long)]
+    litecoind: bool,
+    /// The litecoind script [default: bench/litecoind_ingest.py of this source tree].
+    #[arg(long)]
+    litecoind_script: Option<PathBuf>,
+    /// An extra flag for the served litecoind, e.g. `--litecoind-arg=-rpcthreads=16` (repeatable).
+    #[arg(long, allow_hyphen_values = true)]
+    litecoind_arg: Vec<String>,
+    /// Where the litecoind script caches its prepared node and payments.
+    #[arg(long, default_value = "/tmp/oxcoin-bench")]
+    cache_root: PathBuf,
+    /// Load only a running litecoind at this JSON-RPC URL (`http://user:password@127.0.0.1:PORT/`)
+    /// with the first `--count` payments of `--raw-txs`; no OxCoin node.
+    #[arg(long, requires = "raw_txs", conflicts_with_all = ["node", "oxminer", "litecoind"])]
+    litecoind_rpc: Option<String>,
+    /// The payments for `--litecoind-rpc`: one `<raw hex> [<txid>]` per line, `#` comments.
+    #[arg(long, requires = "litecoind_rpc")]
+    raw_txs: Option<PathBuf>,
+    /// The process id of the `--litecoind-rpc` node, for its CPU time.
+    #[arg(long, requires = "litecoind_rpc")]
+    litecoind_pid: Option<u32>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -93,6 +119,9 @@ fn main() -> anyhow::Result<()> {
         args.count.div_ceil(MAX_PER_SENDER)
     );
     let threads = args.threads.unwrap_or(args.connections.min(8)).clamp(1, args.connections);
+    if let (Some(url), Some(raw_txs)) = (&args.litecoind_rpc, &args.raw_txs) {
+        return litecoind_only(&args, url, raw_txs, threads);
+    }
     let seed = args.seed.unwrap_or_else(|| {
         let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
         nanos.to_le_bytes()[1]
@@ -104,15 +133,54 @@ fn main() -> anyhow::Result<()> {
     let mut node = NodeHandle::open(&args)?;
     let outcome = run(&args, &node, params, seed, threads, &machine);
     node.close();
-    let report = outcome?;
+    let mut report = outcome?;
+    // litecoind runs after the OxCoin node has stopped: neither competes with the other for CPU.
+    let litecoind_error = match args.litecoind.then(|| served_litecoind(&args, threads)) {
+        Some(Ok(run)) => {
+            report.litecoind = Some(run);
+            None
+        }
+        Some(Err(e)) => Some(e),
+        None => None,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
         print!("{}", report.table());
     }
+    for line in report.bench_lines() {
+        println!("{line}");
+    }
+    if let Some(e) = litecoind_error {
+        return Err(e.context("the litecoind run failed"));
+    }
     if report.load.failed > 0 {
         bail!("{} of {} requests failed", report.load.failed, report.count);
     }
+    if let Some(lite) = report.litecoind.as_ref().filter(|l| l.load.failed > 0) {
+        bail!("{} of {} litecoind requests failed", lite.load.failed, lite.count);
+    }
+    Ok(())
+}
+
+/// `--litecoind-rpc`: loads a running litecoind alone and prints its figures.
+fn litecoind_only(args: &Args, url: &str, raw_txs: &Path, threads: usize) -> anyhow::Result<()> {
+    let machine = Machine::now();
+    progress(format!("machine: {}", machine.describe()));
+    let endpoint = RpcEndpoint::parse(url)?;
+    let run = litecoind_load(&endpoint, raw_txs, args.count, args.connections, threads, args.litecoind_pid)?;
+    if args.json {
+        let out = json!({ "machine": machine.json(), "litecoind": run.json(machine.cores) });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        let mut rows = vec![("machine", machine.describe())];
+        rows.extend(run.rows(machine.cores));
+        print!("{}", format_rows(&rows));
+        for f in &run.load.failures {
+            println!("litecoind failure: {f}");
+        }
+    }
+    ensure!(run.load.failed == 0, "{} of {} litecoind requests failed", run.load.failed, run.count);
     Ok(())
 }
 
@@ -146,7 +214,7 @@ fn run(
 
     let before = mempool_count(&mut api)?;
     progress(format!("posting {} transfers over {} connections on {threads} threads", args.count, args.connections));
-    let load = load(node.addr, &requests, args.connections, threads, node.pid)?;
+    let load = load(node.addr, &requests, args.connections, threads, node.pid, &accepted_by_oxcoin)?;
     let after = mempool_count(&mut api)?;
     Ok(Report {
         machine: machine.clone(),
@@ -159,6 +227,7 @@ fn run(
         load,
         reference,
         mempool_growth: after.saturating_sub(before),
+        litecoind: None,
     })
 }
 
@@ -432,6 +501,80 @@ impl Load {
     fn rate(&self) -> f64 {
         rate(self.accepted, self.wall)
     }
+
+    /// The latency at quantile `q`, in milliseconds with two decimals.
+    fn ms(&self, q: f64) -> String {
+        format!("{:.2} ms", self.percentile(q) as f64 / 1000.0)
+    }
+
+    /// CPU seconds and their share per item of `count`.
+    fn cpu_per(&self, seconds: Option<f64>, count: usize, item: &str) -> String {
+        seconds.map_or("n/a".to_owned(), |s| format!("{s:.2} s ({:.0} µs/{item})", s * 1e6 / count as f64))
+    }
+
+    /// The node's context switches, per item of `count`, and its threads at the end.
+    fn switches(&self, count: usize, item: &str) -> String {
+        self.node_switches.map_or("n/a".to_owned(), |(n, threads)| {
+            format!("{n} ({:.1} per {item}), {threads} threads", n as f64 / count as f64)
+        })
+    }
+
+    /// CPU the rest of the machine used during the phase (a noisy run shows here).
+    fn others(&self, cores: usize) -> String {
+        match (self.machine_cpu, self.node_cpu, self.client_cpu) {
+            (Some(m), Some(node), Some(client)) => {
+                format!(
+                    "{:.2} s / {:.2} s (of {:.2} s on {cores} cores)",
+                    (m.busy - node - client).max(0.0),
+                    m.steal,
+                    self.wall.as_secs_f64() * cores as f64,
+                )
+            }
+            (Some(m), _, _) => format!("n/a (machine busy {:.2} s, steal {:.2} s)", m.busy, m.steal),
+            _ => "n/a".to_owned(),
+        }
+    }
+
+    /// The rate the node and the load generator would reach with every core to themselves: cores
+    /// over their CPU seconds per request. Other processes and steal do not lower it.
+    fn ceiling(&self, cores: usize) -> Option<f64> {
+        let (node, client) = (self.node_cpu?, self.client_cpu?);
+        (node + client > 0.0).then(|| cores as f64 * self.accepted as f64 / (node + client))
+    }
+
+    /// [`Self::ceiling`] as a table cell.
+    fn ceiling_text(&self, cores: usize, items: &str) -> String {
+        let item = items.trim_end_matches('s');
+        self.ceiling(cores).map_or("n/a".to_owned(), |c| {
+            format!("{c:.0} {items}/s ({cores} cores / (node + load generator CPU per {item}))")
+        })
+    }
+
+    /// The phase as JSON; `rate_key` names the rate (`transfers_per_second`).
+    fn json(&self, cores: usize, mempool_growth: u64, rate_key: &str) -> Value {
+        let mut out = json!({
+            "accepted": self.accepted,
+            "failed": self.failed,
+            "failures": self.failures,
+            "seconds": self.wall.as_secs_f64(),
+            "latency_ms": {
+                "p50": self.percentile(0.5) as f64 / 1000.0,
+                "p90": self.percentile(0.9) as f64 / 1000.0,
+                "p99": self.percentile(0.99) as f64 / 1000.0,
+                "max": self.percentile(1.0) as f64 / 1000.0,
+            },
+            "node_cpu_seconds": self.node_cpu,
+            "client_cpu_seconds": self.client_cpu,
+            "node_context_switches": self.node_switches.map(|(n, _)| n),
+            "node_threads": self.node_switches.map(|(_, t)| t),
+            "machine_busy_cpu_seconds": self.machine_cpu.map(|m| m.busy),
+            "machine_steal_cpu_seconds": self.machine_cpu.map(|m| m.steal),
+            "mempool_growth": mempool_growth,
+            "cpu_bound_ceiling_per_second": self.ceiling(cores),
+        });
+        out[rate_key] = json!(self.rate());
+        out
+    }
 }
 
 /// What one client thread saw.
@@ -453,14 +596,18 @@ impl ThreadLoad {
     }
 }
 
+/// Judges one answer: its request's index, status and body; `Err` holds why it failed.
+type Verdict<'a> = dyn Fn(usize, u16, &[u8]) -> Result<(), String> + Sync + 'a;
+
 /// Posts every request once over `connections` keep-alive connections spread over `threads`
-/// threads, and measures it.
+/// threads, and measures it; `verdict` tells a success from a failure.
 fn load(
     addr: SocketAddr,
     requests: &[Vec<u8>],
     connections: usize,
     threads: usize,
     node_pid: Option<u32>,
+    verdict: &Verdict<'_>,
 ) -> anyhow::Result<Load> {
     let mut groups: Vec<Vec<Conn>> = (0..threads).map(|_| Vec::new()).collect();
     for i in 0..connections {
@@ -473,7 +620,7 @@ fn load(
             .into_iter()
             .map(|conns| {
                 let (next, barrier) = (&next, &barrier);
-                scope.spawn(move || drive(conns, requests, next, barrier))
+                scope.spawn(move || drive(conns, requests, next, barrier, verdict))
             })
             .collect();
         let node_cpu0 = node_pid.and_then(procfs::cpu_seconds);
@@ -508,7 +655,13 @@ fn load(
 
 /// One client thread: keeps each of its connections busy with one request at a time, taking the
 /// next request from the shared counter, until all are taken and answered.
-fn drive(mut conns: Vec<Conn>, requests: &[Vec<u8>], next: &AtomicUsize, barrier: &Barrier) -> ThreadLoad {
+fn drive(
+    mut conns: Vec<Conn>,
+    requests: &[Vec<u8>],
+    next: &AtomicUsize,
+    barrier: &Barrier,
+    verdict: &Verdict<'_>,
+) -> ThreadLoad {
     let mut out = ThreadLoad { latencies_us: Vec::with_capacity(requests.len() / 4), ..ThreadLoad::default() };
     let take = || {
         let i = next.fetch_add(1, Ordering::Relaxed);
@@ -529,11 +682,9 @@ fn drive(mut conns: Vec<Conn>, requests: &[Vec<u8>], next: &AtomicUsize, barrier
             match conn.receive() {
                 Ok(answer) => {
                     out.latencies_us.push(sent.elapsed().as_micros() as u64);
-                    if answer.status == 202 {
-                        out.accepted += 1;
-                    } else {
-                        let body = String::from_utf8_lossy(&conn.body).into_owned();
-                        out.fail(i, format!("status {}: {body}", answer.status));
+                    match verdict(i, answer.status, &conn.body) {
+                        Ok(()) => out.accepted += 1,
+                        Err(why) => out.fail(i, why),
                     }
                     if answer.close && conn.reconnect().is_err() {
                         continue;
@@ -567,6 +718,11 @@ fn send(conn: &mut Conn, i: usize, requests: &[Vec<u8>], out: &mut ThreadLoad) -
             None
         }
     }
+}
+
+/// An OxCoin answer to `POST /txs` succeeds with 202.
+fn accepted_by_oxcoin(_: usize, status: u16, body: &[u8]) -> Result<(), String> {
+    if status == 202 { Ok(()) } else { Err(format!("status {status}: {}", String::from_utf8_lossy(body))) }
 }
 
 /// The head of an HTTP answer.
@@ -749,7 +905,12 @@ fn invalid(message: String) -> io::Error {
 
 /// The bytes of a `POST` with a JSON body (and the admin token, if given).
 fn post_request(host: &str, path: &str, body: &str, token: Option<&str>) -> Vec<u8> {
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    http_post(host, path, body, token.map(|t| format!("Bearer {t}")).as_deref())
+}
+
+/// The bytes of a `POST` with a JSON body and, if given, an `Authorization` header of this value.
+fn http_post(host: &str, path: &str, body: &str, authorization: Option<&str>) -> Vec<u8> {
+    let auth = authorization.map(|a| format!("Authorization: {a}\r\n")).unwrap_or_default();
     format!(
         "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\n\r\n{body}",
         body.len()
@@ -802,6 +963,16 @@ struct Machine {
 }
 
 impl Machine {
+    /// The machine in one line.
+    fn describe(&self) -> String {
+        format!("{} ({} cores), load average {}", self.cpu, self.cores, self.load)
+    }
+
+    /// The machine as JSON.
+    fn json(&self) -> Value {
+        json!({ "cpu": self.cpu, "cores": self.cores, "load_average": self.load, "unix_time": self.unix_time })
+    }
+
     /// Reads `/proc` now.
     fn now() -> Self {
         Self {
@@ -826,6 +997,8 @@ struct Report {
     reference: Reference,
     /// How much the mempool grew during the timed phase.
     mempool_growth: u64,
+    /// The same load against Litecoin Core (`--litecoind`).
+    litecoind: Option<LitecoindRun>,
 }
 
 impl Report {
@@ -834,29 +1007,9 @@ impl Report {
         self.load.rate() / self.reference.two_threads
     }
 
-    /// CPU the rest of the machine used during the timed phase (a noisy run shows here).
-    fn others(&self) -> String {
-        let l = &self.load;
-        match (l.machine_cpu, l.node_cpu, l.client_cpu) {
-            (Some(m), Some(node), Some(client)) => {
-                format!(
-                    "{:.2} s / {:.2} s (of {:.2} s on {} cores)",
-                    (m.busy - node - client).max(0.0),
-                    m.steal,
-                    l.wall.as_secs_f64() * self.machine.cores as f64,
-                    self.machine.cores
-                )
-            }
-            (Some(m), _, _) => format!("n/a (machine busy {:.2} s, steal {:.2} s)", m.busy, m.steal),
-            _ => "n/a".to_owned(),
-        }
-    }
-
-    /// The rate the node and the load generator would reach with every core to themselves: cores
-    /// over their CPU seconds per transfer. Other processes and steal do not lower it.
-    fn ceiling(&self) -> Option<f64> {
-        let (node, client) = (self.load.node_cpu?, self.load.client_cpu?);
-        (node + client > 0.0).then(|| self.machine.cores as f64 * self.load.accepted as f64 / (node + client))
+    /// OxCoin's ingest over litecoind's.
+    fn ratio_to_litecoind(&self) -> Option<f64> {
+        self.litecoind.as_ref().map(|l| self.load.rate() / l.load.rate().max(1e-9))
     }
 
     fn rate_met(&self) -> bool {
@@ -867,19 +1020,19 @@ impl Report {
         self.load.percentile(0.99) < GOAL_P99_US
     }
 
+    /// Whether OxCoin ingests at least [`GOAL_LITECOIND`] times as fast as litecoind, both without failures.
+    fn litecoind_met(&self) -> Option<bool> {
+        let l = self.litecoind.as_ref()?;
+        Some(self.ratio_to_litecoind()? >= GOAL_LITECOIND && self.load.failed == 0 && l.load.failed == 0)
+    }
+
     /// The summary as a plain-text table.
     fn table(&self) -> String {
         let l = &self.load;
-        let ms = |q: f64| format!("{:.2} ms", l.percentile(q) as f64 / 1000.0);
+        let cores = self.machine.cores;
         let met = |ok: bool| if ok { "met" } else { "NOT met" };
-        let cpu = |s: Option<f64>| {
-            s.map_or("n/a".to_owned(), |s| format!("{s:.2} s ({:.0} µs/transfer)", s * 1e6 / self.count as f64))
-        };
-        let rows = [
-            (
-                "machine",
-                format!("{} ({} cores), load average {}", self.machine.cpu, self.machine.cores, self.machine.load),
-            ),
+        let mut rows: Vec<(&str, String)> = vec![
+            ("machine", self.machine.describe()),
             (
                 "load",
                 format!(
@@ -889,26 +1042,13 @@ impl Report {
             ),
             ("ingest (POST /txs)", format!("{:.0} transfers/s ({} accepted in {:.2?})", l.rate(), l.accepted, l.wall)),
             ("errors", format!("{}", l.failed)),
-            ("latency p50 / p90", format!("{} / {}", ms(0.5), ms(0.9))),
-            ("latency p99 / max", format!("{} / {}", ms(0.99), ms(1.0))),
-            ("node CPU during ingest", cpu(l.node_cpu)),
-            (
-                "node context switches",
-                l.node_switches.map_or("n/a".to_owned(), |(n, threads)| {
-                    format!("{n} ({:.1} per transfer), {threads} threads", n as f64 / self.count as f64)
-                }),
-            ),
-            ("load generator CPU", cpu(l.client_cpu)),
-            ("other processes' CPU / steal", self.others()),
-            (
-                "CPU-bound ceiling",
-                self.ceiling().map_or("n/a".to_owned(), |c| {
-                    format!(
-                        "{c:.0} transfers/s ({} cores / (node + load generator CPU per transfer))",
-                        self.machine.cores
-                    )
-                }),
-            ),
+            ("latency p50 / p90", format!("{} / {}", l.ms(0.5), l.ms(0.9))),
+            ("latency p99 / max", format!("{} / {}", l.ms(0.99), l.ms(1.0))),
+            ("node CPU during ingest", l.cpu_per(l.node_cpu, self.count, "transfer")),
+            ("node context switches", l.switches(self.count, "transfer")),
+            ("load generator CPU", l.cpu_per(l.client_cpu, self.count, "transfer")),
+            ("other processes' CPU / steal", l.others(cores)),
+            ("CPU-bound ceiling", l.ceiling_text(cores, "transfers")),
             ("mempool growth", format!("{}", self.mempool_growth)),
             ("in-process precheck, 1 thread", format!("{:.0} transfers/s", self.reference.one_thread)),
             ("in-process precheck, 2 threads", format!("{:.0} transfers/s", self.reference.two_threads)),
@@ -917,13 +1057,20 @@ impl Report {
             ("goal ≥ 10,000 transfers/s", met(self.rate_met()).to_owned()),
             ("goal p99 < 20 ms", met(self.p99_met()).to_owned()),
         ];
-        let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
-        let mut out = String::new();
-        for (k, v) in rows {
-            out.push_str(&format!("{k:<width$}  {v}\n"));
+        if let (Some(lite), Some(ratio), Some(ok)) = (&self.litecoind, self.ratio_to_litecoind(), self.litecoind_met())
+        {
+            rows.extend(lite.rows(cores));
+            rows.push(("ratio OxCoin / litecoind", format!("{ratio:.2}")));
+            rows.push(("goal OxCoin ≥ 4 × litecoind", met(ok).to_owned()));
         }
+        let mut out = format_rows(&rows);
         for f in &l.failures {
             out.push_str(&format!("failure: {f}\n"));
+        }
+        if let Some(lite) = &self.litecoind {
+            for f in &lite.load.failures {
+                out.push_str(&format!("litecoind failure: {f}\n"));
+            }
         }
         out
     }
@@ -932,50 +1079,530 @@ impl Report {
     fn json(&self) -> Value {
         let l = &self.load;
         json!({
-            "machine": { "cpu": self.machine.cpu, "cores": self.machine.cores, "load_average": self.machine.load, "unix_time": self.machine.unix_time },
+            "machine": self.machine.json(),
             "command": self.command,
             "seed": self.seed,
             "senders": self.senders,
             "count": self.count,
             "connections": self.connections,
             "threads": self.threads,
-            "ingest": {
-                "accepted": l.accepted,
-                "failed": l.failed,
-                "failures": l.failures,
-                "seconds": l.wall.as_secs_f64(),
-                "transfers_per_second": l.rate(),
-                "latency_ms": {
-                    "p50": l.percentile(0.5) as f64 / 1000.0,
-                    "p90": l.percentile(0.9) as f64 / 1000.0,
-                    "p99": l.percentile(0.99) as f64 / 1000.0,
-                    "max": l.percentile(1.0) as f64 / 1000.0,
-                },
-                "node_cpu_seconds": l.node_cpu,
-                "client_cpu_seconds": l.client_cpu,
-                "node_context_switches": l.node_switches.map(|(n, _)| n),
-                "node_threads": l.node_switches.map(|(_, t)| t),
-                "machine_busy_cpu_seconds": l.machine_cpu.map(|m| m.busy),
-                "machine_steal_cpu_seconds": l.machine_cpu.map(|m| m.steal),
-                "mempool_growth": self.mempool_growth,
-                "cpu_bound_ceiling_per_second": self.ceiling(),
-            },
+            "ingest": l.json(self.machine.cores, self.mempool_growth, "transfers_per_second"),
             "reference": {
                 "precheck_1_thread_per_second": self.reference.one_thread,
                 "precheck_2_threads_per_second": self.reference.two_threads,
                 "decode_txid_precheck_2_threads_per_second": self.reference.two_threads_from_hex,
             },
             "ratio_ingest_to_reference_2_threads": self.ratio(),
-            "goals": { "rate_10000_per_second": self.rate_met(), "p99_under_20_ms": self.p99_met() },
+            "litecoind": self.litecoind.as_ref().map(|lite| lite.json(self.machine.cores)),
+            "ratio_ingest_to_litecoind": self.ratio_to_litecoind(),
+            "goals": {
+                "rate_10000_per_second": self.rate_met(),
+                "p99_under_20_ms": self.p99_met(),
+                "litecoind_4x": self.litecoind_met(),
+            },
         })
+    }
+
+    /// The machine-readable summary lines (`BENCH {…}`), one per figure, for `bench/all.sh`.
+    fn bench_lines(&self) -> Vec<String> {
+        let mut lines = vec![bench_line(&[
+            ("figure", json!("POST /txs ingest")),
+            ("value", json!(round(self.load.rate(), 1))),
+            ("unit", json!("transfers/s")),
+            ("reference", json!("in-process strict verification, 2 threads")),
+            ("reference_value", json!(round(self.reference.two_threads, 1))),
+            ("ratio", json!(round(self.ratio(), 2))),
+            ("goal", json!(">= 10,000/s, p99 < 20 ms")),
+            ("met", json!(self.rate_met() && self.p99_met())),
+            ("p99_ms", json!(round(self.load.percentile(0.99) as f64 / 1000.0, 2))),
+        ])];
+        if let (Some(lite), Some(ratio), Some(met)) = (&self.litecoind, self.ratio_to_litecoind(), self.litecoind_met())
+        {
+            lines.push(bench_line(&[
+                ("figure", json!("ingest vs litecoind")),
+                ("value", json!(round(self.load.rate(), 1))),
+                ("unit", json!("transfers/s")),
+                (
+                    "reference",
+                    json!(format!(
+                        "litecoind -regtest sendrawtransaction, {} keep-alive connections",
+                        self.connections
+                    )),
+                ),
+                ("reference_value", json!(round(lite.load.rate(), 1))),
+                ("ratio", json!(round(ratio, 2))),
+                ("goal", json!(">= 4")),
+                ("met", json!(met)),
+                ("p99_ms", json!(round(self.load.percentile(0.99) as f64 / 1000.0, 2))),
+                ("reference_p99_ms", json!(round(lite.load.percentile(0.99) as f64 / 1000.0, 2))),
+            ]));
+        }
+        lines
+    }
+}
+
+/// `BENCH ` and a JSON object with `fields` in this order (serde_json alone would sort them).
+fn bench_line(fields: &[(&str, Value)]) -> String {
+    let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
+    format!("BENCH {{{}}}", fields.join(","))
+}
+
+/// `x` rounded to `decimals` places, for the summary lines.
+fn round(x: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (x * scale).round() / scale
+}
+
+/// Rows of `key  value`, the keys padded to one width.
+fn format_rows(rows: &[(&str, String)]) -> String {
+    let width = rows.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (k, v) in rows {
+        let pad = width - k.chars().count();
+        out.push_str(&format!("{k}{:pad$}  {v}\n", ""));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Litecoin Core: the same load as `sendrawtransaction` JSON-RPC requests.
+
+/// Payments the script prepares per address at most (its `sendmany` pays each address once).
+const LITECOIND_ADDRESSES: usize = 1_000;
+
+/// What the litecoind run measured.
+struct LitecoindRun {
+    /// `litecoind -version`'s first line, when the script served the node.
+    version: Option<String>,
+    /// The node's flags (credentials and data dir left out), when the script served it.
+    flags: Vec<String>,
+    /// The script's description of the prepared payments.
+    setup: Value,
+    /// The JSON-RPC endpoint, without its credentials.
+    endpoint: String,
+    /// Payments posted.
+    count: usize,
+    /// Keep-alive connections and client threads.
+    connections: usize,
+    threads: usize,
+    /// The timed phase.
+    load: Load,
+    /// How much the mempool grew during the timed phase.
+    mempool_growth: u64,
+    /// Load average when the timed phase began.
+    load_average: String,
+}
+
+impl LitecoindRun {
+    /// The table rows of this run.
+    fn rows(&self, cores: usize) -> Vec<(&'static str, String)> {
+        let l = &self.load;
+        let shape = match (self.setup["payment_bytes"].as_u64(), self.setup["payment_vbytes"].as_u64()) {
+            (Some(b), Some(v)) => format!("1 input, 2 outputs, P2WPKH, {b} B / {v} vB"),
+            _ => "from the --raw-txs file".to_owned(),
+        };
+        vec![
+            (
+                "litecoind",
+                format!(
+                    "{} at {}; load average {}",
+                    self.version.as_deref().unwrap_or("attached node"),
+                    self.endpoint,
+                    self.load_average
+                ),
+            ),
+            ("litecoind flags", if self.flags.is_empty() { "n/a".to_owned() } else { self.flags.join(" ") }),
+            (
+                "litecoind load",
+                format!(
+                    "{} payments ({shape}), one sendrawtransaction each, {} keep-alive connections on {} threads",
+                    self.count, self.connections, self.threads
+                ),
+            ),
+            ("litecoind ingest", format!("{:.0} payments/s ({} accepted in {:.2?})", l.rate(), l.accepted, l.wall)),
+            ("litecoind errors", format!("{}", l.failed)),
+            ("litecoind latency p50 / p90", format!("{} / {}", l.ms(0.5), l.ms(0.9))),
+            ("litecoind latency p99 / max", format!("{} / {}", l.ms(0.99), l.ms(1.0))),
+            ("litecoind CPU during ingest", l.cpu_per(l.node_cpu, self.count, "payment")),
+            ("litecoind context switches", l.switches(self.count, "payment")),
+            ("load generator CPU (litecoind)", l.cpu_per(l.client_cpu, self.count, "payment")),
+            ("other processes' CPU / steal (litecoind)", l.others(cores)),
+            ("litecoind CPU-bound ceiling", l.ceiling_text(cores, "payments")),
+            ("litecoind mempool growth", format!("{}", self.mempool_growth)),
+        ]
+    }
+
+    /// This run as JSON.
+    fn json(&self, cores: usize) -> Value {
+        json!({
+            "node": self.version,
+            "flags": self.flags,
+            "endpoint": self.endpoint,
+            "setup": self.setup,
+            "count": self.count,
+            "connections": self.connections,
+            "threads": self.threads,
+            "load_average": self.load_average,
+            "ingest": self.load.json(cores, self.mempool_growth, "payments_per_second"),
+        })
+    }
+}
+
+/// Measures the `--raw-txs` payments posted to a running litecoind as `sendrawtransaction`
+/// requests, with the same client as the OxCoin run; `pid` gives the node's CPU time.
+fn litecoind_load(
+    endpoint: &RpcEndpoint,
+    raw_txs: &Path,
+    count: usize,
+    connections: usize,
+    threads: usize,
+    pid: Option<u32>,
+) -> anyhow::Result<LitecoindRun> {
+    let text = std::fs::read_to_string(raw_txs).with_context(|| format!("reading {}", raw_txs.display()))?;
+    let txs = parse_raw_txs(&text).with_context(|| format!("parsing {}", raw_txs.display()))?;
+    ensure!(txs.len() >= count, "{} holds {} payments, {count} wanted", raw_txs.display(), txs.len());
+    let txs = &txs[..count];
+    let requests: Vec<Vec<u8>> =
+        txs.iter().enumerate().map(|(i, t)| endpoint.request(i, "sendrawtransaction", &json!([t.hex]))).collect();
+    let before = litecoind_mempool(endpoint)?;
+    let load_average = procfs::load_average();
+    progress(format!("litecoind: posting {count} payments over {connections} connections on {threads} threads"));
+    let verdict = |i: usize, status: u16, body: &[u8]| sent_as_expected(status, body, txs[i].txid.as_deref());
+    let load = load(endpoint.addr, &requests, connections, threads, pid, &verdict)?;
+    let after = litecoind_mempool(endpoint)?;
+    Ok(LitecoindRun {
+        version: None,
+        flags: Vec::new(),
+        setup: Value::Null,
+        endpoint: endpoint.shown.clone(),
+        count,
+        connections,
+        threads,
+        load,
+        mempool_growth: after.saturating_sub(before),
+        load_average,
+    })
+}
+
+/// Transactions in litecoind's mempool.
+fn litecoind_mempool(endpoint: &RpcEndpoint) -> anyhow::Result<u64> {
+    let info = endpoint.call("getmempoolinfo", &json!([]))?;
+    info["size"].as_u64().context("getmempoolinfo has no size")
+}
+
+/// Runs `bench/litecoind_ingest.py` (which prepares, caches and serves a regtest litecoind), loads
+/// the node it serves, then lets the script stop it.
+fn served_litecoind(args: &Args, threads: usize) -> anyhow::Result<LitecoindRun> {
+    let script = args
+        .litecoind_script
+        .clone()
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../bench/litecoind_ingest.py"));
+    let mut command = Command::new("python3");
+    command
+        .arg(&script)
+        .args(["--count", &args.count.to_string()])
+        .args(["--addresses", &args.senders.min(LITECOIND_ADDRESSES).to_string()])
+        .arg("--cache-root")
+        .arg(&args.cache_root);
+    for a in &args.litecoind_arg {
+        command.arg(format!("--node-arg={a}"));
+    }
+    progress(format!("litecoind: {} (the first run prepares the payments, a few minutes)", script.display()));
+    let child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("running python3 {}", script.display()))?;
+    let mut served = Served(child);
+    let stdout = served.0.stdout.take().context("the script's stdout")?;
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    while !line.starts_with('{') {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            let status = served.finish()?;
+            bail!("{} ended ({status}) before serving litecoind", script.display());
+        }
+    }
+    let info: Value = serde_json::from_str(&line).context("parsing the script's JSON line")?;
+    let endpoint = RpcEndpoint::parse(info["rpc_url"].as_str().context("the script gave no rpc_url")?)?;
+    let raw_txs = PathBuf::from(info["raw_txs"].as_str().context("the script gave no raw_txs")?);
+    let pid = info["pid"].as_u64().and_then(|p| u32::try_from(p).ok());
+    let mut run = litecoind_load(&endpoint, &raw_txs, args.count, args.connections, threads, pid)?;
+    run.version = info["node"].as_str().map(str::to_owned);
+    run.flags = info["flags"]
+        .as_array()
+        .map_or(Vec::new(), |f| f.iter().filter_map(|a| a.as_str().map(str::to_owned)).collect());
+    run.setup = info["setup"].clone();
+    let status = served.finish()?;
+    ensure!(status.success(), "{} ended with {status}", script.display());
+    Ok(run)
+}
+
+/// The script serving litecoind: closing its stdin makes it stop the node and exit.
+struct Served(Child);
+
+impl Served {
+    /// Closes the script's stdin and waits for it.
+    fn finish(&mut self) -> io::Result<ExitStatus> {
+        drop(self.0.stdin.take());
+        self.0.wait()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.finish();
+    }
+}
+
+/// A JSON-RPC endpoint from a URL such as `http://user:password@127.0.0.1:19443/`.
+#[derive(Debug, PartialEq)]
+struct RpcEndpoint {
+    addr: SocketAddr,
+    /// The request path (`/`, or `/wallet/<name>`).
+    path: String,
+    /// The `Authorization` header's value, when the URL has credentials.
+    authorization: Option<String>,
+    /// The URL without its credentials, for the report.
+    shown: String,
+}
+
+impl RpcEndpoint {
+    /// Parses an `http://[user:password@]host:port[/path]` URL.
+    fn parse(url: &str) -> anyhow::Result<Self> {
+        let rest = url.strip_prefix("http://").with_context(|| format!("{url:?} is not an http:// URL"))?;
+        let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+        let (credentials, host) = match authority.rsplit_once('@') {
+            Some((c, h)) => (Some(c), h),
+            None => (None, authority),
+        };
+        let addr = host
+            .to_socket_addrs()
+            .with_context(|| format!("resolving {host:?}"))?
+            .next()
+            .with_context(|| format!("{host:?} resolves to no address"))?;
+        Ok(Self {
+            addr,
+            shown: format!("http://{host}{path}"),
+            path,
+            authorization: credentials.map(|c| format!("Basic {}", base64(c.as_bytes()))),
+        })
+    }
+
+    /// The bytes of one JSON-RPC 1.0 request (`id` = `id`), as litecoind's clients send it.
+    fn request(&self, id: usize, method: &str, params: &Value) -> Vec<u8> {
+        let body = json!({ "jsonrpc": "1.0", "id": id, "method": method, "params": params }).to_string();
+        http_post(&self.addr.to_string(), &self.path, &body, self.authorization.as_deref())
+    }
+
+    /// Calls `method` on a connection of its own; returns the result.
+    fn call(&self, method: &str, params: &Value) -> anyhow::Result<Value> {
+        let mut conn = Conn::open(self.addr).with_context(|| format!("connecting to {}", self.shown))?;
+        conn.send(&self.request(0, method, params)).with_context(|| format!("{method} to {}", self.shown))?;
+        let answer = conn.receive().with_context(|| format!("{method} to {}", self.shown))?;
+        rpc_result(answer.status, &conn.body).map_err(|why| anyhow::anyhow!("{method}: {why}"))
+    }
+}
+
+/// Standard base64 (RFC 4648 §4) with padding, for HTTP basic authentication.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One signed payment of the `--raw-txs` file.
+#[derive(Debug, PartialEq)]
+struct RawTx {
+    /// The transaction in hex, as `sendrawtransaction` takes it.
+    hex: String,
+    /// Its txid in hex, when the file gives it: the answer must name it.
+    txid: Option<String>,
+}
+
+/// Parses the payments file: one `<raw hex> [<txid>]` per line; blank lines and `#` comments skipped.
+fn parse_raw_txs(text: &str) -> anyhow::Result<Vec<RawTx>> {
+    let is_hex = |s: &str| s.bytes().all(|b| b.is_ascii_hexdigit());
+    let mut txs = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.split_whitespace();
+        let hex = fields.next().unwrap_or_default();
+        let txid = fields.next();
+        ensure!(fields.next().is_none(), "line {}: more than a transaction and its txid", n + 1);
+        ensure!(is_hex(hex) && hex.len().is_multiple_of(2), "line {}: the transaction is not hex bytes", n + 1);
+        if let Some(txid) = txid {
+            ensure!(is_hex(txid) && txid.len() == 64, "line {}: {txid:?} is not a txid", n + 1);
+        }
+        txs.push(RawTx { hex: hex.to_owned(), txid: txid.map(str::to_ascii_lowercase) });
+    }
+    ensure!(!txs.is_empty(), "no transactions");
+    Ok(txs)
+}
+
+/// The result of a JSON-RPC answer: status 200 and a `null` error; else why not.
+fn rpc_result(status: u16, body: &[u8]) -> Result<Value, String> {
+    let text = || {
+        let text = String::from_utf8_lossy(body);
+        let text = text.trim();
+        if text.chars().count() > 200 {
+            format!("{}…", text.chars().take(200).collect::<String>())
+        } else {
+            text.to_owned()
+        }
+    };
+    let Ok(answer) = serde_json::from_slice::<Value>(body) else {
+        return Err(format!("status {status}: {}", text()));
+    };
+    match &answer["error"] {
+        Value::Null if status == 200 => Ok(answer["result"].clone()),
+        Value::Null => Err(format!("status {status}: {}", text())),
+        error => Err(format!("status {status}: error {} {}", error["code"], error["message"])),
+    }
+}
+
+/// Whether a `sendrawtransaction` answer accepted the transaction: a success naming a txid (the
+/// expected one, when known).
+fn sent_as_expected(status: u16, body: &[u8], expected: Option<&str>) -> Result<(), String> {
+    let result = rpc_result(status, body)?;
+    let txid = result.as_str().filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()));
+    match (txid, expected) {
+        (None, _) => Err(format!("status {status}: result {result} is not a txid")),
+        (Some(txid), Some(expected)) if !txid.eq_ignore_ascii_case(expected) => {
+            Err(format!("txid {txid}, expected {expected}"))
+        }
+        _ => Ok(()),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::Conn;
+    use super::{
+        Conn, RawTx, RpcEndpoint, accepted_by_oxcoin, base64, bench_line, parse_raw_txs, rpc_result, sent_as_expected,
+    };
+    use serde_json::{Value, json};
     use std::io::{Read, Write};
     use std::net::TcpListener;
+
+    const TXID: &str = "8f1ca5d4b9a0e5c3d2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9";
+
+    #[test]
+    fn base64_matches_rfc_4648_vectors() {
+        let vectors =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64(plain.as_bytes()), encoded, "{plain:?}");
+        }
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(base64(&[0xff, 0xfe, 0xfd]), "//79");
+    }
+
+    #[test]
+    fn raw_txs_file_gives_hex_and_optional_txid_in_order() {
+        let text = format!("# comment\n\n0200aBcd {TXID}\n  0300  \n");
+        let txs = parse_raw_txs(&text).expect("valid");
+        assert_eq!(
+            txs,
+            [
+                RawTx { hex: "0200aBcd".to_owned(), txid: Some(TXID.to_owned()) },
+                RawTx { hex: "0300".to_owned(), txid: None },
+            ]
+        );
+        assert_eq!(
+            parse_raw_txs(&format!("00 {}", TXID.to_uppercase())).expect("valid")[0].txid.as_deref(),
+            Some(TXID)
+        );
+    }
+
+    #[test]
+    fn raw_txs_file_refuses_what_is_not_a_transaction() {
+        for bad in ["", "# only a comment\n", "0g00\n", "000\n", "00 abcd\n", &format!("00 {TXID} extra\n")] {
+            assert!(parse_raw_txs(bad).is_err(), "{bad:?} must be refused");
+        }
+        let error = parse_raw_txs("00\n0x\n").expect_err("line 2 is bad");
+        assert!(error.to_string().contains("line 2"), "{error}");
+    }
+
+    #[test]
+    fn rpc_url_gives_address_path_and_basic_authorization() {
+        let endpoint = RpcEndpoint::parse("http://bench:s3cret@127.0.0.1:19443/").expect("valid");
+        assert_eq!(endpoint.addr, "127.0.0.1:19443".parse().expect("address"));
+        assert_eq!(endpoint.path, "/");
+        assert_eq!(endpoint.authorization.as_deref(), Some(format!("Basic {}", base64(b"bench:s3cret")).as_str()));
+        assert_eq!(endpoint.shown, "http://127.0.0.1:19443/", "no password in the report");
+
+        let endpoint = RpcEndpoint::parse("http://127.0.0.1:8332/wallet/w").expect("valid");
+        assert_eq!((endpoint.path.as_str(), endpoint.authorization), ("/wallet/w", None));
+        let endpoint = RpcEndpoint::parse("http://127.0.0.1:8332").expect("valid");
+        assert_eq!(endpoint.path, "/");
+        assert!(RpcEndpoint::parse("https://127.0.0.1:8332/").is_err());
+        assert!(RpcEndpoint::parse("http://127.0.0.1/").is_err(), "no port");
+    }
+
+    #[test]
+    fn rpc_request_is_one_json_rpc_post_with_credentials() {
+        let endpoint = RpcEndpoint::parse("http://u:p@127.0.0.1:19443/").expect("valid");
+        let request = String::from_utf8(endpoint.request(7, "sendrawtransaction", &json!(["00ff"]))).expect("text");
+        let (head, body) = request.split_once("\r\n\r\n").expect("head and body");
+        let lines: Vec<&str> = head.split("\r\n").collect();
+        assert_eq!(lines[0], "POST / HTTP/1.1");
+        assert!(lines.contains(&"Host: 127.0.0.1:19443"), "{head}");
+        assert!(lines.contains(&"Authorization: Basic dTpw"), "{head}");
+        assert!(lines.contains(&format!("Content-Length: {}", body.len()).as_str()), "{head}");
+        let body: Value = serde_json::from_str(body).expect("JSON body");
+        assert_eq!(body, json!({ "jsonrpc": "1.0", "id": 7, "method": "sendrawtransaction", "params": ["00ff"] }));
+    }
+
+    #[test]
+    fn a_sendrawtransaction_answer_succeeds_only_with_the_expected_txid() {
+        let ok = format!("{{\"result\":\"{TXID}\",\"error\":null,\"id\":3}}\n");
+        assert_eq!(sent_as_expected(200, ok.as_bytes(), Some(TXID)), Ok(()));
+        assert_eq!(sent_as_expected(200, ok.as_bytes(), None), Ok(()));
+        let other = "00".repeat(32);
+        assert!(sent_as_expected(200, ok.as_bytes(), Some(&other)).is_err_and(|e| e.contains("expected")));
+
+        let rejected = br#"{"result":null,"error":{"code":-26,"message":"bad-txns-inputs-missingorspent"},"id":3}"#;
+        let why = sent_as_expected(500, rejected, Some(TXID)).expect_err("an RPC error");
+        assert!(why.contains("-26") && why.contains("missingorspent"), "{why}");
+        let why = sent_as_expected(503, b"Work queue depth exceeded", None).expect_err("not JSON");
+        assert!(why.contains("503") && why.contains("Work queue"), "{why}");
+        assert!(sent_as_expected(200, br#"{"result":null,"error":null,"id":3}"#, None).is_err(), "no txid");
+        assert!(sent_as_expected(200, br#"{"result":"abc","error":null,"id":3}"#, None).is_err(), "not a txid");
+        assert!(sent_as_expected(401, b"", None).is_err(), "unauthorised, empty body");
+        assert!(rpc_result(500, br#"{"result":1,"error":null}"#).is_err(), "a success needs status 200");
+    }
+
+    #[test]
+    fn an_oxcoin_answer_succeeds_only_with_202() {
+        assert_eq!(accepted_by_oxcoin(0, 202, b"{}"), Ok(()));
+        assert_eq!(
+            accepted_by_oxcoin(0, 409, b"{\"code\":\"nonce\"}"),
+            Err("status 409: {\"code\":\"nonce\"}".to_owned())
+        );
+    }
+
+    #[test]
+    fn bench_lines_keep_their_field_order() {
+        let line = bench_line(&[("figure", json!("x")), ("value", json!(11017.0)), ("met", json!(true))]);
+        assert_eq!(line, r#"BENCH {"figure":"x","value":11017.0,"met":true}"#);
+        let parsed: Value = serde_json::from_str(line.strip_prefix("BENCH ").expect("prefix")).expect("JSON");
+        assert_eq!(parsed["value"], 11017.0);
+    }
 
     /// Serves `answers` in order on one connection, one per request read, and returns the
     /// client's connection to it.

@@ -24,6 +24,7 @@ use oxcoin::tx::TRANSFER_BASE_LEN;
 use oxcoin::{AccountId, Amount, Block, ChainParams, Encode, Height, Transfer, Tx};
 use rayon::prelude::*;
 use rayon::{ThreadPool, ThreadPoolBuilder};
+use serde_json::json;
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -201,7 +202,7 @@ fn validation(c: &mut Criterion) {
                         (timed(reference), validation)
                     };
                     total += validation;
-                    pairs.push(reference.as_secs_f64() / (*threads as f64 * validation.as_secs_f64()));
+                    pairs.push((reference.as_secs_f64(), validation.as_secs_f64()));
                 }
                 total
             })
@@ -210,9 +211,37 @@ fn validation(c: &mut Criterion) {
     }
     group.finish();
     // A filter that skips a benchmark leaves its pairs empty.
-    for (threads, mut ratios) in paired.into_iter().filter(|(_, ratios)| !ratios.is_empty()) {
+    let block_transfers = fixture.signed.len() as f64;
+    let mut bench_lines = Vec::new();
+    for (threads, pairs) in paired.into_iter().filter(|(_, pairs)| !pairs.is_empty()) {
+        let mut ratios: Vec<f64> =
+            pairs.iter().map(|(reference, validation)| reference / (threads as f64 * validation)).collect();
         ratios.sort_by(f64::total_cmp);
         let quartile = |q: usize| ratios[(ratios.len() - 1) * q / 4];
+        let median_of = |pick: fn(&(f64, f64)) -> f64| {
+            let mut times: Vec<f64> = pairs.iter().map(pick).collect();
+            times.sort_by(f64::total_cmp);
+            times[times.len() / 2]
+        };
+        let (reference_rate, validation_rate) =
+            (threads as f64 * block_transfers / median_of(|p| p.0), block_transfers / median_of(|p| p.1));
+        let cores = if threads == 1 { "1 core".to_owned() } else { format!("{threads} cores") };
+        // Summary line for `bench/all.sh`: the ratio is the median of the pairs, the rates the
+        // medians of each side.
+        let fields = [
+            ("figure", json!(format!("block validation, {cores}"))),
+            ("value", json!(validation_rate.round())),
+            ("unit", json!("transfers/s")),
+            ("reference", json!(format!("{threads} × verify_strict/1_thread (paired)"))),
+            ("reference_value", json!(reference_rate.round())),
+            ("ratio", json!((quartile(2) * 1000.0).round() / 1000.0)),
+            ("goal", json!(">= 0.8")),
+            ("met", json!(quartile(2) >= 0.8)),
+            ("quartiles", json!([(quartile(1) * 1000.0).round() / 1000.0, (quartile(3) * 1000.0).round() / 1000.0])),
+            ("pairs", json!(ratios.len())),
+        ];
+        let fields: Vec<String> = fields.iter().map(|(key, value)| format!("{}:{value}", json!(key))).collect();
+        bench_lines.push(format!("BENCH {{{}}}", fields.join(",")));
         println!(
             "check_block/{id}: validation / ({threads} × verify_strict/1_thread) = {median:.3} \
              (median of {count} back-to-back pairs, quartiles {low:.3}–{high:.3})",
@@ -222,6 +251,9 @@ fn validation(c: &mut Criterion) {
             low = quartile(1),
             high = quartile(3),
         );
+    }
+    for line in bench_lines {
+        println!("{line}");
     }
 
     let mut group = open_group(c, "block_parts", 3, &fixture);

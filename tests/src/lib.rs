@@ -2,6 +2,7 @@
 //! binaries, start nodes as separate processes on free loopback ports with temp data dirs, and
 //! talk to them over plain HTTP.
 
+pub mod bench;
 pub mod chaingen;
 pub mod procfs;
 
@@ -193,6 +194,8 @@ pub struct NodeProcess {
     pub network: String,
     args: Vec<String>,
     log: PathBuf,
+    /// How often [`wait_ready`](Self::wait_ready) asks.
+    poll: Duration,
 }
 
 impl NodeProcess {
@@ -211,8 +214,15 @@ impl NodeProcess {
         ];
         args.extend(extra.iter().map(|s| (*s).to_owned()));
         let log = data_dir.join(format!("node-{}.log", addr.port()));
-        let mut node =
-            Self { child: None, addr, data_dir: data_dir.to_owned(), network: network.to_owned(), args, log };
+        let mut node = Self {
+            child: None,
+            addr,
+            data_dir: data_dir.to_owned(),
+            network: network.to_owned(),
+            args,
+            log,
+            poll: Duration::from_millis(50),
+        };
         node.spawn();
         node
     }
@@ -245,7 +255,7 @@ impl NodeProcess {
             if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("oxminer exited with {status}:\n{}", self.log());
             }
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(self.poll);
         }
         panic!("oxminer did not answer within 60 s:\n{}", self.log());
     }
@@ -323,6 +333,17 @@ impl NodeProcess {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "stop the node first");
         self.spawn();
+    }
+
+    /// Starts the node again like [`restart`](Self::restart); returns the time from the spawn
+    /// to the first answer of `/api/v1/status`, polled every 2 ms (for restart benchmarks).
+    pub fn restart_timed(&mut self) -> Duration {
+        assert!(self.child.is_none(), "stop the node first");
+        let poll = std::mem::replace(&mut self.poll, Duration::from_millis(2));
+        let started = Instant::now();
+        self.spawn();
+        self.poll = poll;
+        started.elapsed()
     }
 }
 

@@ -19,6 +19,7 @@
 use super::kernel::{self, HeaderJob, KernelPath};
 use super::worker::{Miner, MiningError, Template};
 use oxcoin::{AccountId, Amount, Block, BlockHash, Coinbase, CompactTarget, Header, MerkleRoot, Target, Tx};
+use serde_json::json;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -169,7 +170,76 @@ pub fn run(max_threads: Option<usize>, seconds: u64, out: &mut dyn Write) -> Res
             ),
         )?;
     }
+    write(out, "")?;
+    for line in bench_lines(&rows) {
+        write(out, &line)?;
+    }
     Ok(rows)
+}
+
+/// Goal of the kernel's rate over the 4-way SHA-NI reference's, per core.
+const GOAL_PER_CORE: f64 = 0.9;
+/// Goal of the kernel's rate on 2 threads over its rate on 1.
+const GOAL_SCALING: f64 = 1.9;
+
+/// The machine-readable summary lines `bench/all.sh` collects, one per figure:
+/// `BENCH {"figure":…,"value":…,"unit":…,"reference":…,"reference_value":…,"ratio":…,"goal":…,"met":…}`.
+/// On-CPU rates where known (as the table's ratios), the wall-clock rates beside them.
+fn bench_lines(rows: &[BenchRow]) -> Vec<String> {
+    let threads = |n: usize| if n == 1 { "1 thread".to_string() } else { format!("{n} threads") };
+    let mut lines = Vec::new();
+    for row in rows {
+        let (reference, reference_rate, goal) = match row.reference_sha_ni {
+            Some(rate) => ("4-way SHA-NI loop", rate, Some(GOAL_PER_CORE)),
+            None => ("compress256 loop", row.reference_compress256, None),
+        };
+        let ratio = row.kernel.best() / reference_rate.best();
+        lines.push(bench_line(&[
+            ("figure", json!(format!("nonce search, {}", threads(row.threads)))),
+            ("value", json!(round4(row.kernel.best()))),
+            ("unit", json!("MH/s")),
+            ("reference", json!(format!("{reference}, {}", threads(row.threads)))),
+            ("reference_value", json!(round4(reference_rate.best()))),
+            ("ratio", json!(round4(ratio))),
+            ("goal", json!(goal.map(|g| format!(">= {g} per core")))),
+            ("met", json!(goal.map(|g| ratio >= g))),
+            ("wall", json!(round4(row.kernel.wall))),
+            ("reference_wall", json!(round4(reference_rate.wall))),
+            ("pool", json!(round4(row.pool.wall))),
+        ]));
+    }
+    if let [first, second, ..] = rows {
+        let ratio = second.kernel.wall / first.kernel.wall;
+        lines.push(bench_line(&[
+            ("figure", json!("nonce search, 1 -> 2 threads (wall)")),
+            ("value", json!(round4(second.kernel.wall))),
+            ("unit", json!("MH/s")),
+            ("reference", json!("nonce search, 1 thread (wall)")),
+            ("reference_value", json!(round4(first.kernel.wall))),
+            ("ratio", json!(round4(ratio))),
+            ("goal", json!(format!(">= {GOAL_SCALING}x"))),
+            ("met", json!(ratio >= GOAL_SCALING)),
+        ]));
+    }
+    lines
+}
+
+/// `BENCH ` and a JSON object with the fields in the given order.
+fn bench_line(fields: &[(&str, serde_json::Value)]) -> String {
+    let fields: Vec<String> = fields.iter().map(|(key, value)| format!("{}:{value}", json!(key))).collect();
+    format!("BENCH {{{}}}", fields.join(","))
+}
+
+/// Rounds to 4 significant digits (`null` in JSON when not finite).
+fn round4(x: f64) -> Option<f64> {
+    if !x.is_finite() {
+        return None;
+    }
+    if x == 0.0 {
+        return Some(0.0);
+    }
+    let scale = 10f64.powi(3 - x.abs().log10().floor() as i32);
+    Some((x * scale).round() / scale)
 }
 
 /// Runs [`run`] for the command line, writing to stdout.
@@ -362,6 +432,43 @@ mod tests {
         let wall_only = Rate { wall: 5.0, on_cpu: None };
         assert_eq!(wall_only.best(), 5.0);
         assert_eq!(wall_only.cpu_share(), None);
+    }
+
+    #[test]
+    fn bench_lines_compare_with_the_reference_and_one_thread() {
+        let rate = |wall: f64, on_cpu: f64| Rate { wall, on_cpu: Some(on_cpu) };
+        let row = |threads: usize, kernel: Rate, reference: Option<Rate>| BenchRow {
+            threads,
+            kernel,
+            reference_sha_ni: reference,
+            reference_compress256: rate(5.0, 5.0),
+            pool: rate(8.0, 8.0),
+        };
+        let rows = [row(1, rate(8.0, 8.5), Some(rate(6.5, 6.8))), row(2, rate(15.5, 17.0), None)];
+        let lines = bench_lines(&rows);
+        assert_eq!(lines.len(), 3);
+        let parsed: Vec<serde_json::Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l.strip_prefix("BENCH ").expect("prefix")).expect("JSON"))
+            .collect();
+        assert_eq!(parsed[0]["figure"], "nonce search, 1 thread");
+        assert_eq!(parsed[0]["value"], 8.5);
+        assert_eq!(parsed[0]["ratio"], 1.25);
+        assert_eq!(parsed[0]["met"], true);
+        // Without SHA-NI the reference is compress256 and there is no goal.
+        assert_eq!(parsed[1]["reference"], "compress256 loop, 2 threads");
+        assert_eq!(parsed[1]["met"], serde_json::Value::Null);
+        assert_eq!(parsed[2]["ratio"], 1.938);
+        assert_eq!(parsed[2]["met"], true);
+        assert!(lines[0].starts_with(r#"BENCH {"figure":"nonce search, 1 thread","value":8.5,"unit":"MH/s","#));
+    }
+
+    #[test]
+    fn round4_keeps_four_significant_digits() {
+        assert_eq!(round4(17.123_456), Some(17.12));
+        assert_eq!(round4(123_456.0), Some(123_500.0));
+        assert_eq!(round4(0.0), Some(0.0));
+        assert_eq!(round4(f64::NAN), None);
     }
 
     #[test]

@@ -5,8 +5,13 @@
 //! cargo run --release -p oxcoin-tests --bin gen_chain -- --blocks 100000 --transfers 1000000 --data-dir /tmp/oxchain
 //! oxminer run --network dev --no-mine --data-dir /tmp/oxchain
 //! ```
+//!
+//! When done, writes `<data-dir>/chain.json` (height, tip, transfers: the marker of a complete
+//! chain in the benchmarks' caches) and a `BENCH` line with the time taken.
 
+use anyhow::Context;
 use clap::Parser;
+use oxcoin_tests::bench::BenchLine;
 use oxcoin_tests::chaingen::{self, Plan};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -74,5 +79,16 @@ fn main() -> anyhow::Result<()> {
         summary.store.display(),
         size as f64 / 1e6
     );
+    let marker =
+        serde_json::json!({"height": summary.height, "tip": summary.tip.to_string(), "transfers": summary.transfers});
+    let marker_path = args.data_dir.join("chain.json");
+    std::fs::write(&marker_path, marker.to_string()).with_context(|| format!("writing {}", marker_path.display()))?;
+    BenchLine::new(
+        format!("chain generation, {}k blocks / {}k transfers", summary.height / 1_000, summary.transfers / 1_000),
+        summary.elapsed.as_secs_f64(),
+        "s",
+    )
+    .with("store_mb", (size as f64 / 1e6).round())
+    .print();
     Ok(())
 }

@@ -22,6 +22,7 @@ use clap::Parser;
 use oxcoin::encode::Encode;
 use oxcoin::testkit::{account_of, transfer};
 use oxcoin::{Address, Network};
+use oxcoin_tests::bench::BenchLine;
 use oxcoin_tests::chaingen::{self, Plan};
 use oxcoin_tests::{Response, free_port, http, procfs};
 use rayon::prelude::*;
@@ -377,5 +378,85 @@ fn main() -> anyhow::Result<()> {
             *worst as f64 / 1e3
         );
     }
+    for line in bench_lines(&runs) {
+        line.print();
+    }
     Ok(())
+}
+
+/// Goal of issue 7 for a restart, in seconds.
+const GOAL_RESTART_S: f64 = 1.0;
+/// Goal of issue 7 for the node's memory, in MB.
+const GOAL_RSS_MB: f64 = 150.0;
+
+/// The summary lines for `bench/all.sh`: the slowest restart after a graceful stop (the slowest
+/// start of any kind when there was none), after SIGKILL when measured, and the peak RSS.
+fn bench_lines(runs: &[Run]) -> Vec<BenchLine> {
+    let Some(last) = runs.last() else { return Vec::new() };
+    let chain = format!("{}k blocks", last.height / 1_000);
+    let slowest = |before: Option<Before>| {
+        runs.iter().filter(|r| before.is_none_or(|b| r.before == b)).map(|r| r.ready.as_secs_f64()).reduce(f64::max)
+    };
+    let restart = |figure: String, seconds: f64| {
+        BenchLine::new(figure, seconds, "s")
+            .goal(format!("< {GOAL_RESTART_S} s"), seconds < GOAL_RESTART_S)
+            .with("mempool", last.mempool)
+            .with("starts", runs.len())
+    };
+    let mut lines = Vec::new();
+    match slowest(Some(Before::Term)) {
+        Some(s) => lines.push(restart(format!("restart, {chain}"), s)),
+        None => lines.extend(slowest(None).map(|s| restart(format!("start, {chain}"), s))),
+    }
+    if let Some(s) = slowest(Some(Before::Kill)) {
+        lines.push(restart(format!("restart after SIGKILL, {chain}"), s));
+    }
+    let peak = runs.iter().map(|r| r.after_queries.hwm_kb).max().unwrap_or(0);
+    lines.push(
+        BenchLine::new(format!("RSS (peak), {chain}"), mb(peak), "MB")
+            .goal(format!("<= {GOAL_RSS_MB} MB"), mb(peak) <= GOAL_RSS_MB)
+            .with("mempool", last.mempool),
+    );
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(before: Before, ready_ms: u64, hwm_kb: u64) -> Run {
+        let memory = Memory { rss_kb: hwm_kb, hwm_kb };
+        Run {
+            ready: Duration::from_millis(ready_ms),
+            at_ready: memory,
+            after_queries: memory,
+            latencies_us: Vec::new(),
+            stop: Some(Duration::ZERO),
+            height: 100_000,
+            mempool: 0,
+            before,
+        }
+    }
+
+    #[test]
+    fn bench_lines_take_the_slowest_graceful_restart_and_the_peak() {
+        let runs =
+            [run(Before::Unknown, 2_000, 80_000), run(Before::Term, 400, 90_000), run(Before::Term, 600, 70_000)];
+        let lines = bench_lines(&runs);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].figure, "restart, 100k blocks");
+        assert_eq!(lines[0].value, 0.6);
+        assert_eq!(lines[0].met, Some(true));
+        assert_eq!(lines[1].figure, "RSS (peak), 100k blocks");
+        assert_eq!(lines[1].met, Some(true));
+    }
+
+    #[test]
+    fn a_single_start_is_reported_as_a_start() {
+        let lines = bench_lines(&[run(Before::Unknown, 1_500, 200_000)]);
+        assert_eq!(lines[0].figure, "start, 100k blocks");
+        assert_eq!(lines[0].met, Some(false));
+        assert_eq!(lines[1].met, Some(false));
+        assert!(bench_lines(&[]).is_empty());
+    }
 }

@@ -14,6 +14,7 @@
 //! `cargo run --release -p oxcoin-tests --bin status_latency [-- --seconds 10]`
 
 use clap::Parser;
+use oxcoin_tests::bench::BenchLine;
 use oxcoin_tests::{KeepAlive, NodeProcess};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -141,4 +142,43 @@ fn main() {
         status_after["mining"]["threads"],
         status_after["mining"]["hashrate"].as_f64().or(status["mining"]["hashrate"].as_f64()).unwrap_or(0.0) / 1e6
     );
+    for line in bench_lines(&idle, &flood, &mining) {
+        line.print();
+    }
+}
+
+/// Goal of issue 7 for `/status` p99 while one address floods the node, in ms.
+const GOAL_FLOOD_MS: f64 = 100.0;
+/// Goal of issue 7 for `/status` p99 while the node mines on every core, in ms.
+const GOAL_MINING_MS: f64 = 50.0;
+
+/// The summary lines for `bench/all.sh`: each p99 against the idle p99 of the same run.
+fn bench_lines(idle: &Probe, flood: &Probe, mining: &Probe) -> [BenchLine; 2] {
+    let line = |figure: &str, p: &Probe, goal: f64| {
+        BenchLine::new(figure, p.p99, "ms")
+            .reference("idle p99", idle.p99)
+            .goal(format!("< {goal} ms"), p.p99 < goal)
+            .with("p50", p.p50)
+            .with("max", p.max)
+            .with("failed", p.failures)
+    };
+    [
+        line("/status p99, one address flooding", flood, GOAL_FLOOD_MS),
+        line("/status p99, mining on all cores", mining, GOAL_MINING_MS),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_lines_read_each_p99_against_idle() {
+        let probe = |p99: f64| Probe { p50: 0.1, p99, max: p99, answers: 200, failures: 0 };
+        let [flood, mining] = bench_lines(&probe(0.5), &probe(4.0), &probe(60.0));
+        assert_eq!(flood.ratio, Some(8.0));
+        assert_eq!(flood.met, Some(true));
+        assert_eq!(mining.met, Some(false));
+        assert_eq!(mining.reference, Some(("idle p99".to_owned(), 0.5)));
+    }
 }

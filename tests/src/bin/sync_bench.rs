@@ -24,6 +24,7 @@
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
 use oxcoin::{Block, Height, Network, Tx, Txid, rules};
+use oxcoin_tests::bench::BenchLine;
 use oxcoin_tests::procfs::{self, MachineCpu};
 use oxcoin_tests::{chaingen, free_port, http};
 use oxminer::chain::{Accepted, Chain};
@@ -126,8 +127,53 @@ fn main() -> anyhow::Result<()> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         print!("{}", table(&chain, &runs, &machine));
+        let medians = Medians {
+            rate: median(&runs.iter().map(|r| r.sync.rate()).collect::<Vec<_>>()),
+            in_process: runs.iter().filter_map(|r| r.reference.as_ref().map(Reference::pipelined_rate)).collect(),
+            ratio: runs.iter().filter_map(Run::ratio).collect(),
+            litecoind: runs.iter().filter_map(Run::litecoind_rate).collect(),
+            vs_litecoind: runs.iter().filter_map(|r| r.litecoind_rate().map(|l| r.sync.rate() / l)).collect(),
+        };
+        for line in bench_lines(chain.height, chain.transfers, &medians) {
+            line.print();
+        }
     }
     Ok(())
+}
+
+/// What the summary lines report: the median sync rate, and per run the references and ratios.
+struct Medians {
+    rate: f64,
+    in_process: Vec<f64>,
+    ratio: Vec<f64>,
+    litecoind: Vec<f64>,
+    vs_litecoind: Vec<f64>,
+}
+
+/// The summary lines for `bench/all.sh`: the sync rate against in-process validation, and with
+/// `--litecoind` against litecoind; medians over the runs.
+fn bench_lines(blocks: u64, transfers: u64, m: &Medians) -> Vec<BenchLine> {
+    let figure = format!("fresh-node sync, {}k blocks / {}k transfers", blocks / 1_000, transfers / 1_000);
+    let mut sync = BenchLine::new(figure.clone(), m.rate, "transfers/s");
+    if !m.ratio.is_empty() {
+        let ratio = median(&m.ratio);
+        sync = sync
+            .reference("in-process validation, pipelined", median(&m.in_process))
+            .ratio(ratio)
+            .with("ratio_goal", format!(">= {GOAL_RATIO}"))
+            .with("ratio_met", ratio >= GOAL_RATIO);
+    }
+    let mut lines = vec![sync.goal(format!(">= {GOAL_RATE:.0} transfers/s"), m.rate >= GOAL_RATE)];
+    if !m.vs_litecoind.is_empty() {
+        let ratio = median(&m.vs_litecoind);
+        lines.push(
+            BenchLine::new(format!("{figure}, vs litecoind"), m.rate, "transfers/s")
+                .reference("litecoind sync, payments/s", median(&m.litecoind))
+                .ratio(ratio)
+                .goal(format!(">= {GOAL_LITECOIND}x litecoind"), ratio >= GOAL_LITECOIND),
+        );
+    }
+    lines
 }
 
 /// The cached chain node A serves.
@@ -795,4 +841,33 @@ fn unix_now() -> u64 {
 fn progress(message: String) {
     let day = unix_now() % 86_400;
     eprintln!("[sync_bench {:02}:{:02}:{:02}] {message}", day / 3_600, day / 60 % 60, day % 60);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bench_lines_judge_the_rate_and_each_ratio() {
+        let m = Medians {
+            rate: 6_000.0,
+            in_process: vec![5_000.0, 4_000.0],
+            ratio: vec![1.25, 1.5],
+            litecoind: vec![8_000.0],
+            vs_litecoind: vec![0.75],
+        };
+        let lines = bench_lines(10_000, 200_000, &m);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].figure, "fresh-node sync, 10k blocks / 200k transfers");
+        assert_eq!(lines[0].ratio, Some(1.375));
+        assert_eq!(lines[0].reference, Some(("in-process validation, pipelined".to_owned(), 4_500.0)));
+        assert_eq!(lines[0].met, Some(false));
+        assert_eq!(lines[0].extra["ratio_met"], true);
+        assert_eq!(lines[1].met, Some(false));
+        let alone =
+            Medians { rate: 25_000.0, in_process: vec![], ratio: vec![], litecoind: vec![], vs_litecoind: vec![] };
+        let lines = bench_lines(10_000, 200_000, &alone);
+        assert_eq!(lines.len(), 1);
+        assert_eq!((lines[0].reference.clone(), lines[0].met), (None, Some(true)));
+    }
 }

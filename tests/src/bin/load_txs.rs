@@ -8,6 +8,12 @@
 //! one request in flight per connection, the next sent as soon as its answer is read. A latency is
 //! measured from writing a request to reading the end of its answer, so it includes the time the
 //! answer waited behind the answers of the thread's other connections (an upper bound).
+//!
+//! With `--litecoind` the same client then loads Litecoin Core (`litecoind -regtest`, prepared,
+//! cached and served by `bench/litecoind_ingest.py`) with as many pre-signed payments, one JSON-RPC
+//! `sendrawtransaction` per request, and reports OxCoin ÷ litecoind (issue 7: ≥ 4); only the
+//! request bytes and the test of an answer differ. `--litecoind-rpc` loads a running litecoind
+//! alone. The run ends with one `BENCH {…}` line per figure on stdout, for `bench/all.sh`.
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;

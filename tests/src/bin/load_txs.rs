@@ -21,6 +21,7 @@ use ed25519_dalek::SigningKey;
 use oxcoin::encode::{Decode, Encode};
 use oxcoin::testkit::{account_of, key, transfer};
 use oxcoin::{AccountId, Address, ChainParams, Network, Transfer, Tx, rules};
+use oxcoin_tests::bench::BenchLine;
 use oxcoin_tests::procfs::{self, MachineCpu};
 use oxcoin_tests::{free_port, http};
 use rayon::prelude::*;
@@ -155,7 +156,7 @@ fn main() -> anyhow::Result<()> {
         print!("{}", report.table());
     }
     for line in report.bench_lines() {
-        println!("{line}");
+        line.print();
     }
     if let Some(e) = litecoind_error {
         return Err(e.context("the litecoind run failed"));
@@ -1110,53 +1111,27 @@ impl Report {
     }
 
     /// The machine-readable summary lines (`BENCH {…}`), one per figure, for `bench/all.sh`.
-    fn bench_lines(&self) -> Vec<String> {
-        let mut lines = vec![bench_line(&[
-            ("figure", json!("POST /txs ingest")),
-            ("value", json!(round(self.load.rate(), 1))),
-            ("unit", json!("transfers/s")),
-            ("reference", json!("in-process strict verification, 2 threads")),
-            ("reference_value", json!(round(self.reference.two_threads, 1))),
-            ("ratio", json!(round(self.ratio(), 2))),
-            ("goal", json!(">= 10,000/s, p99 < 20 ms")),
-            ("met", json!(self.rate_met() && self.p99_met())),
-            ("p99_ms", json!(round(self.load.percentile(0.99) as f64 / 1000.0, 2))),
-        ])];
-        if let (Some(lite), Some(ratio), Some(met)) = (&self.litecoind, self.ratio_to_litecoind(), self.litecoind_met())
-        {
-            lines.push(bench_line(&[
-                ("figure", json!("ingest vs litecoind")),
-                ("value", json!(round(self.load.rate(), 1))),
-                ("unit", json!("transfers/s")),
-                (
-                    "reference",
-                    json!(format!(
-                        "litecoind -regtest sendrawtransaction, {} keep-alive connections",
-                        self.connections
-                    )),
-                ),
-                ("reference_value", json!(round(lite.load.rate(), 1))),
-                ("ratio", json!(round(ratio, 2))),
-                ("goal", json!(">= 4")),
-                ("met", json!(met)),
-                ("p99_ms", json!(round(self.load.percentile(0.99) as f64 / 1000.0, 2))),
-                ("reference_p99_ms", json!(round(lite.load.percentile(0.99) as f64 / 1000.0, 2))),
-            ]));
+    fn bench_lines(&self) -> Vec<BenchLine> {
+        let p99_ms = self.load.percentile(0.99) as f64 / 1000.0;
+        let mut lines = vec![
+            BenchLine::new("POST /txs ingest", self.load.rate(), "transfers/s")
+                .reference("in-process strict verification, 2 threads", self.reference.two_threads)
+                .goal(">= 10,000/s, p99 < 20 ms", self.rate_met() && self.p99_met())
+                .with("p99_ms", p99_ms),
+        ];
+        if let (Some(lite), Some(met)) = (&self.litecoind, self.litecoind_met()) {
+            let reference =
+                format!("litecoind -regtest sendrawtransaction, {} keep-alive connections", self.connections);
+            lines.push(
+                BenchLine::new("ingest vs litecoind", self.load.rate(), "transfers/s")
+                    .reference(reference, lite.load.rate())
+                    .goal(">= 4", met)
+                    .with("p99_ms", p99_ms)
+                    .with("reference_p99_ms", lite.load.percentile(0.99) as f64 / 1000.0),
+            );
         }
         lines
     }
-}
-
-/// `BENCH ` and a JSON object with `fields` in this order (serde_json alone would sort them).
-fn bench_line(fields: &[(&str, Value)]) -> String {
-    let fields: Vec<String> = fields.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
-    format!("BENCH {{{}}}", fields.join(","))
-}
-
-/// `x` rounded to `decimals` places, for the summary lines.
-fn round(x: f64, decimals: i32) -> f64 {
-    let scale = 10f64.powi(decimals);
-    (x * scale).round() / scale
 }
 
 /// Rows of `key  value`, the keys padded to one width.
@@ -1498,9 +1473,7 @@ fn sent_as_expected(status: u16, body: &[u8], expected: Option<&str>) -> Result<
 
 #[cfg(test)]
 mod tests {
-    use super::{
-        Conn, RawTx, RpcEndpoint, accepted_by_oxcoin, base64, bench_line, parse_raw_txs, rpc_result, sent_as_expected,
-    };
+    use super::{Conn, RawTx, RpcEndpoint, accepted_by_oxcoin, base64, parse_raw_txs, rpc_result, sent_as_expected};
     use serde_json::{Value, json};
     use std::io::{Read, Write};
     use std::net::TcpListener;
@@ -1600,14 +1573,6 @@ mod tests {
             accepted_by_oxcoin(0, 409, b"{\"code\":\"nonce\"}"),
             Err("status 409: {\"code\":\"nonce\"}".to_owned())
         );
-    }
-
-    #[test]
-    fn bench_lines_keep_their_field_order() {
-        let line = bench_line(&[("figure", json!("x")), ("value", json!(11017.0)), ("met", json!(true))]);
-        assert_eq!(line, r#"BENCH {"figure":"x","value":11017.0,"met":true}"#);
-        let parsed: Value = serde_json::from_str(line.strip_prefix("BENCH ").expect("prefix")).expect("JSON");
-        assert_eq!(parsed["value"], 11017.0);
     }
 
     /// Serves `answers` in order on one connection, one per request read, and returns the

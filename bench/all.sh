@@ -13,10 +13,11 @@ line the programs print) beside its reference measured in the same run, the rati
 met / not met; then each step's exit status and duration, and the machine (CPU, cores, load
 average at the start and the end, git commit).
 
-The full run takes about 35-45 minutes on a 2-core machine (more the first time: it builds, and
-generates the 100k-block chain when no cached copy exists: about 12 minutes). --quick takes about
-10 minutes. Run it on a quiet machine: the figures are ratios against references measured in the
-same run, but the load still shows.
+The full run takes about 30 minutes on a 2-core machine (scaling about 14, sync about 5,
+validation about 3), more with --litecoind, and more the first time: it builds, and generates the
+100k-block chain when no cached copy exists (about 12 minutes). --quick takes about 6 minutes.
+Run it on a quiet machine: the figures are ratios against references measured in the same run,
+but the load still shows.
 
 Steps (NAME: command):
   mining      cargo run --release -p oxminer -- bench --seconds 5            (--quick: 2 s)
@@ -30,7 +31,7 @@ Steps (NAME: command):
               --quick: 1k and 10k, 50 full blocks)
 
 Options:
-  --quick          smaller sizes and shorter times (about 10 minutes)
+  --quick          smaller sizes and shorter times (about 6 minutes)
   --litecoind      add the litecoind comparisons (ingest and sync; needs litecoind and python3)
   --only NAMES     run only these steps (comma-separated names from the list above)
   --log-dir DIR    where the logs go [default: $CARGO_TARGET_DIR or target/, then bench-logs/<UTC time>]

@@ -15,7 +15,8 @@ average at the start and the end, git commit).
 
 The full run takes about 30 minutes on a 2-core machine (scaling about 14, sync about 5,
 validation about 3), more with --litecoind, and more the first time: it builds, and generates the
-100k-block chain when no cached copy exists (about 12 minutes). --quick takes about 6 minutes.
+chains missing from the cache (10k blocks / 100k transfers took 35 s; the 100k-block / 1M-transfer
+chain several minutes). --quick takes about 6 minutes.
 Run it on a quiet machine: the figures are ratios against references measured in the same run,
 but the load still shows.
 
@@ -38,8 +39,8 @@ Options:
   -h, --help       this text
 
 Environment:
-  OXCOIN_BENCH_CACHE  cached generated chains [default: /tmp/oxcoin-bench]; the restart step copies
-                      its chain from there (never runs a node on the cache itself)
+  OXCOIN_BENCH_CACHE  cached generated chains [default: /tmp/oxcoin-bench], shared by the restart,
+                      sync and scaling steps; restart and scaling run their nodes on copies
   OXCOIN_BENCH_SEED   a data dir holding a 100k-block / 1M-transfer chain made by gen_chain, copied
                       into the cache when it has none [default: /tmp/oxchain-100k, if present]
 EOF
@@ -157,17 +158,20 @@ if [ "$QUICK" = 1 ]; then
     wanted ingest && step ingest cargo run --release -q -p oxcoin-tests --bin load_txs -- --count 20000 "${LITE[@]}"
     wanted status && step status cargo run --release -q -p oxcoin-tests --bin status_latency -- --seconds 3
     wanted restart && step restart restart_step 10000 100000 2 1 200
-    wanted sync && step sync cargo run --release -q -p oxcoin-tests --bin sync_bench -- --runs 1 "${LITE[@]}"
+    wanted sync && step sync cargo run --release -q -p oxcoin-tests --bin sync_bench -- \
+        --cache-root "$CACHE" --runs 1 "${LITE[@]}"
     wanted scaling && step scaling cargo run --release -q -p oxcoin-tests --bin scaling -- \
-        --lengths 1000,10000 --extend-blocks 50 --small-blocks 100 --queries 500 --restarts 1
+        --cache-root "$CACHE" --seed "100000=$SEED" --lengths 1000,10000 --extend-blocks 50 --small-blocks 100 --queries 500 --restarts 1
 else
     wanted mining && step mining cargo run --release -q -p oxminer -- bench --seconds 5
     wanted validation && step validation cargo bench -q -p oxcoin --bench validation
     wanted ingest && step ingest cargo run --release -q -p oxcoin-tests --bin load_txs -- "${LITE[@]}"
     wanted status && step status cargo run --release -q -p oxcoin-tests --bin status_latency
     wanted restart && step restart restart_step 100000 1000000 5 3 1000
-    wanted sync && step sync cargo run --release -q -p oxcoin-tests --bin sync_bench -- --runs 3 "${LITE[@]}"
-    wanted scaling && step scaling cargo run --release -q -p oxcoin-tests --bin scaling
+    wanted sync && step sync cargo run --release -q -p oxcoin-tests --bin sync_bench -- \
+        --cache-root "$CACHE" --runs 3 "${LITE[@]}"
+    wanted scaling && step scaling cargo run --release -q -p oxcoin-tests --bin scaling -- \
+        --cache-root "$CACHE" --seed "100000=$SEED"
 fi
 
 {

@@ -13,8 +13,8 @@ line the programs print) beside its reference measured in the same run, the rati
 met / not met; then each step's exit status and duration, and the machine (CPU, cores, load
 average at the start and the end, git commit).
 
-The full run takes about 30 minutes on a 2-core machine (scaling about 14, sync about 5,
-validation about 3), more with --litecoind, and more the first time: it builds, and generates the
+The full run takes about 25 minutes on a 2-core machine (measured 23: scaling 11, sync 7.5,
+validation 2.5), more with --litecoind, and more the first time: it builds, and generates the
 chains missing from the cache (10k blocks / 100k transfers took 35 s; the 100k-block / 1M-transfer
 chain several minutes). --quick takes about 6 minutes.
 Run it on a quiet machine: the figures are ratios against references measured in the same run,

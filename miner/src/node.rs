@@ -363,9 +363,9 @@ impl Node {
     ) -> Vec<Result<Accepted, ChainError>> {
         let grouped = blocks.len() > 1 || !verified.is_empty();
         let mut results = Vec::with_capacity(blocks.len());
-        let mut connected = Vec::new();
-        // The net change of the whole group, for the mempool: it reads the state through the
-        // store, which shows a deferred group only once it is committed.
+        // The net change of the whole group: the mempool reads the state through the store,
+        // which shows a deferred group only once it is committed; relay skips blocks that
+        // joined and left again inside it.
         let mut net = ChainUpdate::default();
         {
             let mut chain = self.chain_write();
@@ -376,7 +376,6 @@ impl Node {
                     if let Some(code) = result.as_ref().err().and_then(ChainError::code) {
                         self.metrics.refused(crate::metrics::Refused::Block, code);
                     }
-                    connected.extend(update.connected.iter().cloned());
                     net.then(update);
                     let stop = !matches!(result, Ok(Accepted::Connected | Accepted::Side | Accepted::Known));
                     results.push(result);
@@ -404,8 +403,8 @@ impl Node {
                 self.apply_to_mempool(&chain, &net);
             }
         }
-        let tip_changed = !net.is_empty();
-        if tip_changed {
+        if !net.is_empty() {
+            let connected = net.connected;
             if let Some(tip) = connected.last() {
                 tracing::info!(height = self.chain_read().height().0, hash = %tip.header.hash(), txs = tip.txs.len(), "new tip");
             }

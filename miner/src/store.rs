@@ -583,7 +583,8 @@ impl Store {
 
     /// Runs `f` with a [`Writer`] and commits what it wrote durably if it succeeds (into the
     /// group inside [`Store::set_deferred`]); on error nothing it wrote is kept. Writes are
-    /// serialised by the caller (the chain's `&mut self`), so `f`'s reads stay current.
+    /// serialised (the group's lock is held throughout), so `f`'s reads stay current; `f` must
+    /// read through its [`Writer`], never through the store.
     ///
     /// # Errors
     /// `f`'s error, or a [`StoreError`] converted into `E`.

@@ -22,7 +22,7 @@ use clap::Parser;
 use oxcoin::encode::Encode;
 use oxcoin::testkit::{account_of, transfer};
 use oxcoin::{Address, Network};
-use oxcoin_tests::bench::BenchLine;
+use oxcoin_tests::bench::{BenchLine, Rng};
 use oxcoin_tests::chaingen::{self, Plan};
 use oxcoin_tests::{Response, free_port, http, procfs};
 use rayon::prelude::*;
@@ -179,21 +179,9 @@ impl Drop for NodeProc {
     }
 }
 
-/// A small xorshift generator: the same queries in every run, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 /// The query burst: addresses (senders and recipients) and blocks at random heights, alternately.
 fn queries(node: &NodeProc, count: usize, height: u64, senders: u32) -> anyhow::Result<Vec<u64>> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new();
     let mut latencies = Vec::with_capacity(count);
     for i in 0..count {
         let path = if i % 2 == 0 {

@@ -36,7 +36,7 @@ use ed25519_dalek::SigningKey;
 use oxcoin::encode::Encode;
 use oxcoin::testkit::{self, account_of};
 use oxcoin::{Address, Block, BlockHash, Network, Transfer};
-use oxcoin_tests::bench::{BenchLine, percentile, table};
+use oxcoin_tests::bench::{BenchLine, Rng, percentile, table};
 use oxcoin_tests::chaingen::{self, Plan};
 use oxcoin_tests::{KeepAlive, NodeProcess, http, procfs};
 use rayon::prelude::*;
@@ -297,18 +297,6 @@ fn cached_chain(args: &Args, n: u64) -> anyhow::Result<Cached> {
     Ok(Cached { dir, plan })
 }
 
-/// A small xorshift generator: the same queries at every length.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n.max(1)
-    }
-}
-
 fn address(id: oxcoin::AccountId) -> String {
     Address::new(Network::Dev, id).to_string()
 }
@@ -504,7 +492,7 @@ fn measure(args: &Args, cached: &[Cached], extension: &Extension) -> anyhow::Res
         args.queries / 2,
         args.queries / 2
     );
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = Rng::new();
     let warm = args.queries / 10;
     for i in 0..warm + args.queries {
         for lane in &mut lanes {

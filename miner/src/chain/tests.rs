@@ -479,7 +479,7 @@ fn net_chain_updates_drop_blocks_that_joined_and_left() {
     let blocks: Vec<Block> = (0..4)
         .map(|i| {
             let block = child(&chain, chain.tip_hash(), account_of(&key(7, i)), Vec::new());
-            submit(&mut chain, &block).unwrap();
+            submit(&mut chain, &block).expect("a valid child of the tip");
             block
         })
         .collect();

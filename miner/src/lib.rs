@@ -75,6 +75,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn run_node(args: &RunArgs) -> anyhow::Result<()> {
     let settings = Settings::load(args)?;
     init_logging(settings.log_format);
+    // Named so `top -H` shows what is busy: signature checks run on rayon's global pool.
+    if let Err(e) = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("verify-{i}")).build_global() {
+        tracing::debug!(error = %e, "rayon's global pool was already running");
+    }
     let dir = settings.network_dir();
     create_private_dir(&dir)?;
     let reward = node::reward_account(&settings, settings.mine)?;
@@ -110,6 +114,7 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("api")
         .enable_all()
         .build()
         .context("starting the async runtime")?;

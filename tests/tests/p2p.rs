@@ -113,6 +113,28 @@ fn a_fresh_node_syncs_a_long_chain_from_its_peer() {
     assert_eq!((status["target_height"].as_u64(), status["progress"].as_f64()), (Some(200), Some(1.0)));
 }
 
+/// A chain longer than several locate answers (500 hashes each) with transfers in it: each
+/// answer's last group is still being connected while the next locate continues after its last
+/// hash, and checked blocks wait across answers. B ends on A's chain with A's balances.
+#[test]
+fn a_fresh_node_syncs_a_chain_longer_than_several_locate_answers() {
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let plan = oxcoin_tests::chaingen::Plan { senders: 30, ..oxcoin_tests::chaingen::Plan::new(1_234, 3_000) };
+    let summary = oxcoin_tests::chaingen::generate_with(da.path(), &plan, |_| {}).unwrap();
+    let a = start(da.path(), &[]);
+    let b = start(db.path(), &[url(&a)]);
+    wait_until("B to sync 1,234 blocks", &[&a, &b], || tip(&b) == (1_234, summary.tip.to_string()));
+    for height in [499, 500, 501, 1_000, 1_001, 1_233] {
+        let path = format!("/api/v1/blocks/{height}");
+        assert_eq!(b.get(&path).json["hash"], a.get(&path).json["hash"], "block {height}");
+    }
+    for (id, account) in summary.accounts.iter().take(60) {
+        let got = b.get(&format!("/api/v1/addresses/{}", Address::new(Network::Dev, *id)));
+        assert_eq!(got.json["balance"], account.balance.to_grains(), "{}", got.body);
+        assert_eq!(got.json["nonce"], account.nonce, "{}", got.body);
+    }
+}
+
 #[test]
 fn a_healed_partition_converges_on_the_most_work_and_returns_the_losers_transfer() {
     let (dx, dy) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());

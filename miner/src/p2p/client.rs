@@ -36,10 +36,10 @@ const SEEN: usize = 50_000;
 const SAVE_EVERY: Duration = Duration::from_secs(30);
 /// Most block batches downloading at once during a sync.
 const MAX_DOWNLOADS: usize = 8;
-/// Most transactions submitted under one hold of the chain while syncing (API readers wait
-/// for at most one group; ~0.5 s here). Downloaded batches that are ready while the previous
-/// group is still being connected join the next group, up to this many transactions: one
-/// write transaction and one fsync for all of them.
+/// Transactions past which checked blocks stop waiting for the group being connected and
+/// become the next group, under one hold of the chain (API readers wait for at most one
+/// group; ~0.5 s here): one write transaction and one fsync for all of them. A group holds at
+/// most this many plus one downloaded batch.
 const GROUP_TXS: usize = 8_000;
 /// How often a running sync logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -49,7 +49,7 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// # Errors
 /// The thread or its runtime cannot start.
 pub fn spawn(node: Weak<Node>, manager: Arc<PeerManager>) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().thread_name("p2p-blocking").enable_all().build()?;
     std::thread::Builder::new().name("p2p".into()).spawn(move || {
         let local = tokio::task::LocalSet::new();
         local.block_on(&runtime, run(node, manager));
@@ -277,19 +277,56 @@ struct Ready {
     txs: usize,
 }
 
+/// The group being connected (a `spawn_blocking` task), if any.
+type Submitting = Option<tokio::task::JoinHandle<Result<(), String>>>;
+
+/// Waits for the group being connected, then starts connecting everything in `ready`.
+async fn start_group(
+    node: &Weak<Node>,
+    manager: &Arc<PeerManager>,
+    submitting: &mut Submitting,
+    ready: &mut Ready,
+) -> Result<(), String> {
+    finish_group(submitting).await?;
+    let Ready { blocks, verified, .. } = std::mem::take(ready);
+    let (node, manager) = (node.clone(), Arc::clone(manager));
+    *submitting = Some(tokio::task::spawn_blocking(move || submit_batch(&node, &manager, blocks, verified)));
+    Ok(())
+}
+
+/// Waits for the group being connected, if any.
+async fn finish_group(submitting: &mut Submitting) -> Result<(), String> {
+    match submitting.take() {
+        Some(group) => group.await.map_err(|e| format!("submitting: {e}"))?,
+        None => Ok(()),
+    }
+}
+
 /// Headers-first sync from `url`: locate the fork point on its chain, then download the
 /// blocks after it in batches of [`MAX_BLOCKS`] — several at once, spread over every connected
 /// peer high enough to have them — and submit them in order while later batches arrive. A
 /// batch a helper peer lacks is fetched from `url`. Loops until `url` has nothing more.
+///
+/// A locate answers at most [`super::wire::MAX_LOCATE`] hashes. The next locate starts after
+/// the last hash of the previous answer, while that answer's last group is still being
+/// connected and its checked blocks wait: the pipeline does not drain between rounds.
 async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> Result<(), String> {
     let client = client();
     let started = Instant::now();
     let mut fetched = 0u64;
     let mut last_log = Instant::now();
+    let mut submitting: Submitting = None;
+    let mut ready = Ready::default();
+    // The last hash of the previous full locate answer, which the next one continues from.
+    let mut continue_after: Option<BlockHash> = None;
     loop {
         let strong = node.upgrade().ok_or("node stopped")?;
-        let locator = locator(&strong);
+        let mut locator = locator(&strong);
         drop(strong);
+        if let Some(last) = continue_after.take() {
+            locator.insert(0, last.to_string());
+            locator.truncate(super::wire::MAX_LOCATOR);
+        }
         let located: LocateJson = post_json(
             &client,
             format!("{url}/p2p/locate"),
@@ -313,7 +350,7 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
             (located.first_height..).zip(hashes.iter().copied()).filter(|(_, h)| chain.entry(h).is_none()).collect()
         };
         if unknown.is_empty() {
-            return Ok(());
+            break;
         }
         let batches: Vec<(u64, Vec<BlockHash>)> = unknown
             .chunks(MAX_BLOCKS)
@@ -322,8 +359,8 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
         let helpers: Vec<(String, u64)> =
             manager.connected().into_iter().filter(|p| p.url != url).map(|p| (p.url, p.height)).collect();
         let window = (2 * (1 + helpers.len())).min(MAX_DOWNLOADS);
-        let mut submitting: Option<tokio::task::JoinHandle<Result<(), String>>> = None;
-        let mut ready = Ready::default();
+        let final_round = hashes.len() < super::wire::MAX_LOCATE;
+        let mut short = false;
         let mut downloads: VecDeque<Download> = VecDeque::new();
         let mut next = 0usize;
         while next < batches.len() || !downloads.is_empty() {
@@ -378,16 +415,11 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
             ready.blocks.extend(blocks);
             ready.verified.extend(verified);
             fetched += taken as u64;
-            let last = taken < wanted.len() || next == batches.len() && downloads.is_empty();
+            short = taken < wanted.len();
+            let last = short || final_round && next == batches.len() && downloads.is_empty();
             let busy = submitting.as_ref().is_some_and(|s| !s.is_finished());
             if !busy || last || ready.txs >= GROUP_TXS {
-                if let Some(previous) = submitting.take() {
-                    previous.await.map_err(|e| format!("submitting: {e}"))??;
-                }
-                let Ready { blocks, verified, .. } = std::mem::take(&mut ready);
-                let (node2, manager2) = (node.clone(), Arc::clone(manager));
-                submitting =
-                    Some(tokio::task::spawn_blocking(move || submit_batch(&node2, &manager2, blocks, &verified)));
+                start_group(node, manager, &mut submitting, &mut ready).await?;
             }
             if last_log.elapsed() >= PROGRESS_EVERY || next == batches.len() && downloads.is_empty() {
                 last_log = Instant::now();
@@ -398,54 +430,49 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
                 let rate = fetched as f64 / started.elapsed().as_secs_f64().max(0.001);
                 tracing::info!(peer = url, height, target, blocks_per_s = format!("{rate:.1}"), "syncing");
             }
-            if taken < wanted.len() {
-                // The peer's chain changed under us: locate again.
+            if short {
                 break;
             }
         }
-        if let Some(last) = submitting.take() {
-            last.await.map_err(|e| format!("submitting: {e}"))??;
-        }
-        if hashes.len() < super::wire::MAX_LOCATE {
-            return Ok(());
+        if short {
+            // The peer's chain changed under us: locate again from our own tip.
+            finish_group(&mut submitting).await?;
+        } else if final_round {
+            break;
+        } else {
+            continue_after = hashes.last().copied();
         }
     }
+    if !ready.blocks.is_empty() {
+        start_group(node, manager, &mut submitting, &mut ready).await?;
+    }
+    finish_group(&mut submitting).await
 }
 
-/// Submits downloaded blocks in order, each with the peer it came from, in groups of up to
-/// [`GROUP_TXS`] transactions that share one hold of the chain and one durable commit; bans a
-/// peer for a block that breaks a rule.
+/// Submits downloaded blocks in order, each with the peer it came from, as one group sharing
+/// one hold of the chain and one durable commit (the caller keeps it near [`GROUP_TXS`]
+/// transactions); bans a peer for a block that breaks a rule.
 fn submit_batch(
     node: &Weak<Node>,
     manager: &PeerManager,
     blocks: Vec<(Block, String)>,
-    verified: &HashSet<Txid>,
+    verified: HashSet<Txid>,
 ) -> Result<(), String> {
     let node = node.upgrade().ok_or("node stopped")?;
-    let mut blocks = blocks.into_iter().peekable();
-    while blocks.peek().is_some() {
-        let mut group = Vec::new();
-        let mut sources = Vec::new();
-        let mut txs = 0usize;
-        while let Some((block, source)) = blocks.next_if(|(b, _)| group.is_empty() || txs + b.txs.len() <= GROUP_TXS) {
-            txs += block.txs.len();
-            manager.note_origin(&block.header.hash().to_string(), &source);
-            group.push(block);
-            sources.push(source);
-        }
-        let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
-        for ((result, source), hash) in
-            node.submit_blocks(group, verified.clone()).into_iter().zip(&sources).zip(&hashes)
-        {
-            match result {
-                Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
-                Ok(_) => {}
-                Err(e) if logic::bans_for_block(e.code()) => {
-                    manager.ban(source, &format!("sent invalid block {hash}: {e}"));
-                    return Err(e.to_string());
-                }
-                Err(e) => return Err(format!("our store failed: {e}")),
+    let (group, sources): (Vec<Block>, Vec<String>) = blocks.into_iter().unzip();
+    let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
+    for (hash, source) in hashes.iter().zip(&sources) {
+        manager.note_origin(&hash.to_string(), source);
+    }
+    for ((result, source), hash) in node.submit_blocks(group, verified).into_iter().zip(&sources).zip(&hashes) {
+        match result {
+            Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
+            Ok(_) => {}
+            Err(e) if logic::bans_for_block(e.code()) => {
+                manager.ban(source, &format!("sent invalid block {hash}: {e}"));
+                return Err(e.to_string());
             }
+            Err(e) => return Err(format!("our store failed: {e}")),
         }
     }
     Ok(())

@@ -440,20 +440,32 @@ fn deferred_groups_write_exactly_what_block_by_block_commits_write() {
         let (_dir, mut chain) = open();
         results(&mut chain, &blocks)
     };
-    // (group size in blocks, spill threshold in bytes): one group, one group spilled at every
-    // write, groups of two blocks (boundaries inside the reorg).
-    for (group, spill) in [(blocks.len(), usize::MAX), (blocks.len(), 1), (2, usize::MAX)] {
+    // (group size in blocks, spill threshold in bytes, transactions from which a write's tx
+    // index is applied on its own thread): one group, one group spilled at every write, groups
+    // of two blocks (boundaries inside the reorg); then the same with the tx index applied
+    // beside the other tables in every write.
+    let serial = usize::MAX;
+    for (group, spill, parallel) in [
+        (blocks.len(), usize::MAX, serial),
+        (blocks.len(), 1, serial),
+        (2, usize::MAX, serial),
+        (blocks.len(), usize::MAX, 1),
+        (blocks.len(), 1, 1),
+        (2, usize::MAX, 1),
+    ] {
+        let mode = format!("group {group}, spill {spill}, parallel from {parallel}");
         let (dir, mut chain) = open();
         chain.store.set_spill_bytes(spill);
+        chain.store.set_parallel_apply_txs(parallel);
         let mut got = Vec::new();
         for part in blocks.chunks(group) {
             got.extend(chain.batch(|chain| results(chain, part)).expect("the durable commit"));
         }
-        assert_eq!(got, reference_results, "group {group}, spill {spill}");
-        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "group {group}, spill {spill}");
+        assert_eq!(got, reference_results, "{mode}");
+        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "{mode}");
         drop(chain);
         let chain = reopen(&dir);
-        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "reopened: group {group}, spill {spill}");
+        assert_eq!(differences(&chain, &expected), Vec::<String>::new(), "reopened: {mode}");
     }
 }
 

@@ -36,10 +36,10 @@ const SEEN: usize = 50_000;
 const SAVE_EVERY: Duration = Duration::from_secs(30);
 /// Most block batches downloading at once during a sync.
 const MAX_DOWNLOADS: usize = 8;
-/// Transactions past which checked blocks stop waiting for the group being connected and
-/// become the next group, under one hold of the chain (API readers wait for at most one
-/// group; ~0.5 s here): one write transaction and one fsync for all of them. A group holds at
-/// most this many plus one downloaded batch.
+/// Most transactions submitted under one hold of the chain while syncing (API readers wait
+/// for at most one group; ~0.5 s here). Downloaded batches that are ready while the previous
+/// group is still being connected join the next group, up to this many transactions: one
+/// write transaction and one fsync for all of them.
 const GROUP_TXS: usize = 8_000;
 /// How often a running sync logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(5);
@@ -290,7 +290,7 @@ async fn start_group(
     finish_group(submitting).await?;
     let Ready { blocks, verified, .. } = std::mem::take(ready);
     let (node, manager) = (node.clone(), Arc::clone(manager));
-    *submitting = Some(tokio::task::spawn_blocking(move || submit_batch(&node, &manager, blocks, verified)));
+    *submitting = Some(tokio::task::spawn_blocking(move || submit_batch(&node, &manager, blocks, &verified)));
     Ok(())
 }
 
@@ -449,30 +449,40 @@ async fn sync_from(node: &Weak<Node>, manager: &Arc<PeerManager>, url: &str) -> 
     finish_group(&mut submitting).await
 }
 
-/// Submits downloaded blocks in order, each with the peer it came from, as one group sharing
-/// one hold of the chain and one durable commit (the caller keeps it near [`GROUP_TXS`]
-/// transactions); bans a peer for a block that breaks a rule.
+/// Submits downloaded blocks in order, each with the peer it came from, in groups of up to
+/// [`GROUP_TXS`] transactions that share one hold of the chain and one durable commit; bans a
+/// peer for a block that breaks a rule.
 fn submit_batch(
     node: &Weak<Node>,
     manager: &PeerManager,
     blocks: Vec<(Block, String)>,
-    verified: HashSet<Txid>,
+    verified: &HashSet<Txid>,
 ) -> Result<(), String> {
     let node = node.upgrade().ok_or("node stopped")?;
-    let (group, sources): (Vec<Block>, Vec<String>) = blocks.into_iter().unzip();
-    let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
-    for (hash, source) in hashes.iter().zip(&sources) {
-        manager.note_origin(&hash.to_string(), source);
-    }
-    for ((result, source), hash) in node.submit_blocks(group, verified).into_iter().zip(&sources).zip(&hashes) {
-        match result {
-            Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
-            Ok(_) => {}
-            Err(e) if logic::bans_for_block(e.code()) => {
-                manager.ban(source, &format!("sent invalid block {hash}: {e}"));
-                return Err(e.to_string());
+    let mut blocks = blocks.into_iter().peekable();
+    while blocks.peek().is_some() {
+        let mut group = Vec::new();
+        let mut sources = Vec::new();
+        let mut txs = 0usize;
+        while let Some((block, source)) = blocks.next_if(|(b, _)| group.is_empty() || txs + b.txs.len() <= GROUP_TXS) {
+            txs += block.txs.len();
+            manager.note_origin(&block.header.hash().to_string(), &source);
+            group.push(block);
+            sources.push(source);
+        }
+        let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
+        for ((result, source), hash) in
+            node.submit_blocks(group, verified.clone()).into_iter().zip(&sources).zip(&hashes)
+        {
+            match result {
+                Ok(Accepted::Orphan) => return Err(format!("block {hash} is an orphan here")),
+                Ok(_) => {}
+                Err(e) if logic::bans_for_block(e.code()) => {
+                    manager.ban(source, &format!("sent invalid block {hash}: {e}"));
+                    return Err(e.to_string());
+                }
+                Err(e) => return Err(format!("our store failed: {e}")),
             }
-            Err(e) => return Err(format!("our store failed: {e}")),
         }
     }
     Ok(())

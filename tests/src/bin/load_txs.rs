@@ -13,7 +13,8 @@
 //! cached and served by `bench/litecoind_ingest.py`) with as many pre-signed payments, one JSON-RPC
 //! `sendrawtransaction` per request, and reports OxCoin ÷ litecoind (issue 7: ≥ 4); only the
 //! request bytes and the test of an answer differ. `--litecoind-rpc` loads a running litecoind
-//! alone. The run ends with one `BENCH {…}` line per figure on stdout, for `bench/all.sh`.
+//! alone. Without `--json`, the run ends with one `BENCH {…}` line per figure on stdout, for
+//! `bench/all.sh`.
 
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
@@ -151,12 +152,13 @@ fn main() -> anyhow::Result<()> {
         None => None,
     };
     if args.json {
+        // One JSON document, nothing after it (it holds every figure the BENCH lines would).
         println!("{}", serde_json::to_string_pretty(&report.json())?);
     } else {
         print!("{}", report.table());
-    }
-    for line in report.bench_lines() {
-        line.print();
+        for line in report.bench_lines() {
+            line.print();
+        }
     }
     if let Some(e) = litecoind_error {
         return Err(e.context("the litecoind run failed"));

@@ -12,6 +12,7 @@ pub mod api;
 pub mod chain;
 pub mod config;
 pub mod devnet;
+mod malloc;
 pub mod mempool;
 pub mod metrics;
 pub mod mining;
@@ -75,6 +76,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn run_node(args: &RunArgs) -> anyhow::Result<()> {
     let settings = Settings::load(args)?;
     init_logging(settings.log_format);
+    let _ = malloc::limit_arenas();
     // Named so `top -H` shows what is busy: signature checks run on rayon's global pool.
     if let Err(e) = rayon::ThreadPoolBuilder::new().thread_name(|i| format!("verify-{i}")).build_global() {
         tracing::debug!(error = %e, "rayon's global pool was already running");

@@ -45,7 +45,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import litecoind_sync  # noqa: E402 - next to this script
-from litecoind_sync import COIN, Node, Rpc, loadavg, ltc, script_addresses, to_litoshis  # noqa: E402
+from litecoind_sync import (  # noqa: E402
+    COIN,
+    Node,
+    Rpc,
+    complete_or_cleared,
+    loadavg,
+    ltc,
+    script_addresses,
+    to_litoshis,
+)
 
 CACHE_VERSION = 1
 OUTPUT = 2_000_000  # 0.02 LTC per funded output, in litoshis
@@ -180,10 +189,8 @@ def cached(args) -> tuple[Path, dict]:
     """Returns the cache folder (node data dir `node/`, payments `txs.txt`), building it when missing."""
     directory = cache_dir(Path(args.cache_root), args.count, args.addresses)
     marker = directory / "setup.json"
-    if marker.exists():
-        return directory, json.loads(marker.read_text())
-    if directory.exists():
-        shutil.rmtree(directory)
+    if (description := complete_or_cleared(marker)) is not None:
+        return directory, description
     directory.mkdir(parents=True)
     log(f"preparing {args.count} payments in {directory}")
     node = Node(

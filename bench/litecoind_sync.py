@@ -342,14 +342,22 @@ def build_chain(node: Node, blocks: int, transfers: int) -> dict:
     }
 
 
+def complete_or_cleared(marker: Path) -> dict | None:
+    """Returns the description in `marker` when its cache folder is complete (the marker is
+    written last); otherwise removes whatever an interrupted build left and returns None."""
+    if marker.exists():
+        return json.loads(marker.read_text())
+    if marker.parent.exists():
+        shutil.rmtree(marker.parent)
+    return None
+
+
 def cached_chain(args) -> tuple[Path, dict]:
     """Returns A's data dir holding the chain, building it when the cache lacks it."""
     directory = cache_dir(Path(args.cache_root), args.blocks, args.transfers)
     marker = directory / "chain.json"
-    if marker.exists():
-        return directory, json.loads(marker.read_text())
-    if directory.exists():
-        shutil.rmtree(directory)
+    if (description := complete_or_cleared(marker)) is not None:
+        return directory, description
     log(f"building a {args.blocks}-block chain with {args.transfers} payments in {directory}")
     node = Node("A (builder)", args.litecoind, directory, ["-connect=0", "-fallbackfee=0.0001"])
     node.start()

@@ -226,6 +226,7 @@ fn validation(c: &mut Criterion) {
         let (reference_rate, validation_rate) =
             (threads as f64 * block_transfers / median_of(|p| p.0), block_transfers / median_of(|p| p.1));
         let cores = if threads == 1 { "1 core".to_owned() } else { format!("{threads} cores") };
+        let round3 = |x: f64| (x * 1000.0).round() / 1000.0;
         // Summary line for `bench/all.sh`: the ratio is the median of the pairs, the rates the
         // medians of each side.
         let fields = [
@@ -234,10 +235,10 @@ fn validation(c: &mut Criterion) {
             ("unit", json!("transfers/s")),
             ("reference", json!(format!("{threads} × verify_strict/1_thread (paired)"))),
             ("reference_value", json!(reference_rate.round())),
-            ("ratio", json!((quartile(2) * 1000.0).round() / 1000.0)),
+            ("ratio", json!(round3(quartile(2)))),
             ("goal", json!(">= 0.8")),
             ("met", json!(quartile(2) >= 0.8)),
-            ("quartiles", json!([(quartile(1) * 1000.0).round() / 1000.0, (quartile(3) * 1000.0).round() / 1000.0])),
+            ("quartiles", json!([round3(quartile(1)), round3(quartile(3))])),
             ("pairs", json!(ratios.len())),
         ];
         let fields: Vec<String> = fields.iter().map(|(key, value)| format!("{}:{value}", json!(key))).collect();

@@ -612,11 +612,11 @@ impl Chain {
                     })?,
                 };
                 let state = w.accounts(touched_accounts(&block, ctx))?;
-                let changes = rules::check_block(&block, ctx, params, &state, |transfers| {
-                    precheck_unverified(transfers, params, verified)
+                let changes = rules::check_block(&block, ctx, params, &state, |transfers, txids| {
+                    precheck_unverified(transfers, txids, params, verified)
                 })
                 .map_err(|error| SwitchError::Invalid { hash: *hash, error })?;
-                w.connect(&block, hash, ctx.height, &changes.accounts)?;
+                w.connect(&block, hash, ctx.height, &changes)?;
                 update.connected.push(block);
             }
             Ok::<_, SwitchError>(())
@@ -645,17 +645,24 @@ fn touched_accounts(block: &Block, ctx: &BlockContext) -> Vec<AccountId> {
     ids
 }
 
-/// [`precheck_parallel`] for the transfers not in `verified` (already checked), `Ok` for the rest.
+/// [`precheck_parallel`] for the transfers whose txid (`txids`, in the same order) is not in
+/// `verified` (already checked), `Ok` for the rest.
 fn precheck_unverified(
     transfers: &[&Transfer],
+    txids: &[Txid],
     params: &ChainParams,
     verified: &std::collections::HashSet<Txid>,
 ) -> Vec<Result<(), TransferError>> {
     if verified.is_empty() {
         return precheck_parallel(transfers, params);
     }
-    let unchecked: Vec<(usize, &Transfer)> =
-        transfers.iter().enumerate().filter(|(_, t)| !verified.contains(&t.txid())).map(|(i, t)| (i, *t)).collect();
+    let unchecked: Vec<(usize, &Transfer)> = transfers
+        .iter()
+        .zip(txids)
+        .enumerate()
+        .filter(|(_, (_, txid))| !verified.contains(txid))
+        .map(|(i, (t, _))| (i, *t))
+        .collect();
     let mut results = vec![Ok(()); transfers.len()];
     let checked = precheck_parallel(&unchecked.iter().map(|(_, t)| *t).collect::<Vec<_>>(), params);
     for ((i, _), result) in unchecked.iter().zip(checked) {

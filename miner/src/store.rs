@@ -21,7 +21,7 @@ use oxcoin::block::{Block, HEADER_LEN, Header};
 use oxcoin::encode::{Decode, DecodeError, Encode, Reader};
 use oxcoin::hash::{BlockHash, Txid};
 use oxcoin::pow::Work;
-use oxcoin::rules::{Account, AccountState};
+use oxcoin::rules::{Account, AccountState, BlockChanges};
 use oxcoin::tx::Tx;
 use oxcoin::{Amount, ErrorCode, Height};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
@@ -351,7 +351,8 @@ impl Store {
                 tx_count: genesis.txs.len() as u32,
             };
             store.put_block(&hash, &entry, &genesis.encode())?;
-            store.write(|w| w.connect(genesis, &hash, Height::GENESIS, &HashMap::new()))?;
+            let changes = BlockChanges { accounts: HashMap::new(), fees: Amount::ZERO, txids: genesis.txids() };
+            store.write(|w| w.connect(genesis, &hash, Height::GENESIS, &changes))?;
         }
         Ok(store)
     }
@@ -897,8 +898,9 @@ impl Writer<'_> {
         self.staged.accounts.insert(*id.as_bytes(), account.map(encode_account));
     }
 
-    /// Connects a validated block on top of the best chain: applies `changes`, records its
-    /// undo data, its transactions and their history rows, and makes it the tip.
+    /// Connects a validated block on top of the best chain: applies `changes` (its accounts,
+    /// indexed under its txids), records its undo data, its transactions and their history
+    /// rows, and makes it the tip.
     ///
     /// # Errors
     /// [`StoreError`] on I/O failure.
@@ -907,13 +909,14 @@ impl Writer<'_> {
         block: &Block,
         hash: &BlockHash,
         height: Height,
-        changes: &HashMap<AccountId, Account>,
+        changes: &BlockChanges,
     ) -> Result<(), StoreError> {
+        debug_assert_eq!(changes.txids.len(), block.txs.len(), "one txid per transaction");
         // In account order, so the same block always writes the same undo record.
-        let mut changes: Vec<_> = changes.iter().collect();
-        changes.sort_unstable_by_key(|(id, _)| id.as_bytes());
-        let mut undo = Undo::with_capacity(changes.len());
-        for (id, account) in changes {
+        let mut accounts: Vec<_> = changes.accounts.iter().collect();
+        accounts.sort_unstable_by_key(|(id, _)| id.as_bytes());
+        let mut undo = Undo::with_capacity(accounts.len());
+        for (id, account) in accounts {
             undo.push((*id, self.account_if_present(id)?));
             self.set_account(id, Some(account));
         }
@@ -922,9 +925,8 @@ impl Writer<'_> {
         staged.bytes += 32 + undo.len() + 40;
         staged.undo.insert(*hash.as_byte_array(), Some(undo));
         staged.main_chain.insert(height.0, Some(*hash.as_byte_array()));
-        for (index, tx) in block.txs.iter().enumerate() {
+        for (index, (tx, txid)) in block.txs.iter().zip(&changes.txids).enumerate() {
             let index = index as u32;
-            let txid = tx.txid();
             let location = encode_tx_location(height, index, hash, tx);
             staged.bytes += 32 + location.len();
             staged.txs.insert(*txid.as_byte_array(), Some(location));

@@ -15,7 +15,7 @@
 //!   txids and body rules, state application.
 
 use criterion::measurement::WallTime;
-use criterion::{BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, VerifyingKey};
 use oxcoin::params::DEV;
 use oxcoin::rules::{self, Account, AccountState, BlockContext, TransferError};
@@ -84,7 +84,7 @@ impl Fixture {
         assert!(size <= params.max_block_size, "block is {size} bytes, over the limit");
         assert!(size + 2 + TRANSFER_BASE_LEN > params.max_block_size, "block is {size} bytes, not full");
         assert_eq!(self.transfers().len(), count);
-        let changes = rules::check_block(&self.block, &self.ctx, params, &self.state, |txs| {
+        let changes = rules::check_block(&self.block, &self.ctx, params, &self.state, |txs, _| {
             rules::precheck_sequential(txs, params)
         })
         .expect("the bench block is valid");
@@ -161,7 +161,7 @@ fn validation(c: &mut Criterion) {
     let single = &pools[0].1;
     let reference = || assert!(single.install(|| verify_all(black_box(&fixture.signed))));
     let check = |pool: &ThreadPool| {
-        rules::check_block(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, |txs| {
+        rules::check_block(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, |txs, _| {
             precheck_on(pool, txs, params)
         })
         .expect("the bench block is valid")
@@ -271,11 +271,23 @@ fn validation(c: &mut Criterion) {
         })
     });
     let all_ok = vec![Ok(()); transfers.len()];
+    let txids = fixture.block.txids();
     group.bench_function("apply_block_transfers", |b| {
-        b.iter(|| {
-            rules::apply_block_transfers(black_box(&fixture.block), &fixture.ctx, params, &fixture.state, &all_ok)
+        b.iter_batched(
+            || txids.clone(),
+            |txids| {
+                rules::apply_block_transfers(
+                    black_box(&fixture.block),
+                    &fixture.ctx,
+                    params,
+                    &fixture.state,
+                    &all_ok,
+                    txids,
+                )
                 .expect("the bench block is valid")
-        })
+            },
+            BatchSize::LargeInput,
+        )
     });
     group.bench_function("state_lookups", |b| {
         b.iter(|| black_box(&transfers).iter().map(|t| fixture.state.account(&t.sender()).nonce).sum::<u64>())

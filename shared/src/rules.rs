@@ -558,11 +558,15 @@ pub struct BlockChanges {
     pub accounts: HashMap<AccountId, Account>,
     /// Sum of the transfers' fees.
     pub fees: Amount,
+    /// The block's txids in order, as its Merkle root was checked against (a node indexes
+    /// them without hashing every transaction again).
+    pub txids: Vec<Txid>,
 }
 
 /// Applies the block's matured reward and transfers in order to `state`, then checks the
 /// coinbase amount. `prechecked[i]` is [`transfer_precheck`] of the i-th *transfer* (coinbase
-/// excluded), computed by the caller, possibly in parallel.
+/// excluded), computed by the caller, possibly in parallel. `txids` are the block's txids in
+/// order, handed back in the result.
 ///
 /// # Errors
 /// `InvalidTx` for the first failing transfer (its precheck result or its state check),
@@ -576,6 +580,7 @@ pub fn apply_block_transfers(
     params: &ChainParams,
     state: &(impl AccountState + ?Sized),
     prechecked: &[Result<(), TransferError>],
+    txids: Vec<Txid>,
 ) -> Result<BlockChanges, BlockError> {
     let mut overlay = StateOverlay::new(state);
     // Consensus: the coinbase of block h is credited at the start of connecting h + maturity,
@@ -599,14 +604,15 @@ pub fn apply_block_transfers(
     if found != Some(expected) {
         return Err(BlockError::CoinbaseAmount { expected, found: found.unwrap_or(Amount::ZERO) });
     }
-    Ok(BlockChanges { accounts: overlay.into_changes(), fees })
+    Ok(BlockChanges { accounts: overlay.into_changes(), fees, txids })
 }
 
 /// Runs every block rule for a block whose parent is known, in the order of SPEC §6 — size,
 /// proof of work, bits, time, Merkle root, coinbase, duplicates, coinbase height, transfers,
 /// coinbase amount — and returns the block's effect on `state`. (The node interleaves its own
-/// steps — already known? parent known? — by calling the parts itself.) `precheck_all` runs [`transfer_precheck`] over the transfers
-/// (sequentially with [`precheck_sequential`], or in parallel by the caller).
+/// steps — already known? parent known? — by calling the parts itself.) `precheck_all` runs
+/// [`transfer_precheck`] over the transfers (sequentially with [`precheck_sequential`], or in
+/// parallel by the caller); it is also given their txids, in the same order.
 ///
 /// # Errors
 /// The first failing [`BlockError`].
@@ -615,16 +621,17 @@ pub fn check_block(
     ctx: &BlockContext,
     params: &ChainParams,
     state: &(impl AccountState + ?Sized),
-    precheck_all: impl FnOnce(&[&Transfer]) -> Vec<Result<(), TransferError>>,
+    precheck_all: impl FnOnce(&[&Transfer], &[Txid]) -> Vec<Result<(), TransferError>>,
 ) -> Result<BlockChanges, BlockError> {
     block_size_is_valid(block.encoded_len(), params)?;
     block.header.validate_pow(params.pow_limit)?;
     header_context_is_valid(&block.header, ctx, params)?;
     let txids = block.txids();
     block_body_is_valid(block, &txids, ctx.height)?;
+    // The body is valid: one coinbase, first, and transfers after it.
     let transfers: Vec<&Transfer> = block.txs.iter().filter_map(Tx::as_transfer).collect();
-    let prechecked = precheck_all(&transfers);
-    apply_block_transfers(block, ctx, params, state, &prechecked)
+    let prechecked = precheck_all(&transfers, &txids[1..]);
+    apply_block_transfers(block, ctx, params, state, &prechecked, txids)
 }
 
 /// Runs [`transfer_precheck`] over `transfers` one after the other.

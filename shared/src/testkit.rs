@@ -160,7 +160,7 @@ impl Chain {
 
     /// Checks `block` as the next block without connecting it.
     pub fn check(&self, block: &Block) -> Result<BlockChanges, BlockError> {
-        rules::check_block(block, &self.next_context(), self.params, &self.state, |txs| {
+        rules::check_block(block, &self.next_context(), self.params, &self.state, |txs, _| {
             rules::precheck_sequential(txs, self.params)
         })
     }

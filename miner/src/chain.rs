@@ -222,14 +222,22 @@ impl RejectedHeaders {
 }
 
 impl Chain {
-    /// Opens the store at `path` (creating it with the genesis block) and loads the index.
-    /// Never replays the chain: the state is read as stored.
+    /// Opens the store at `path` (creating it with the genesis block) with the default page
+    /// cache and loads the index. Never replays the chain: the state is read as stored.
     ///
     /// # Errors
     /// [`StoreError`] when the store cannot be opened or is inconsistent.
     pub fn open(path: &Path, params: &'static ChainParams) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, params, crate::store::DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`Chain::open`] with a page cache of `cache_bytes` (the node's `db_cache_mib`).
+    ///
+    /// # Errors
+    /// [`StoreError`] when the store cannot be opened or is inconsistent.
+    pub fn open_with_cache(path: &Path, params: &'static ChainParams, cache_bytes: usize) -> Result<Self, StoreError> {
         let genesis = params.genesis_block();
-        let store = Store::open(path, &genesis, params.network.as_str())?;
+        let store = Store::open(path, &genesis, params.network.as_str(), cache_bytes)?;
         let index = store.load_index()?;
         let main = store.load_main_chain()?;
         if main.first() != Some(&genesis.header.hash()) {

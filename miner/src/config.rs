@@ -9,6 +9,13 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+/// Default of `db_cache_mib` ([`crate::store::DEFAULT_CACHE_BYTES`]).
+pub const DEFAULT_DB_CACHE_MIB: usize = crate::store::DEFAULT_CACHE_BYTES / (1024 * 1024);
+/// Smallest `db_cache_mib` (0 is a mistake, not a setting).
+pub const MIN_DB_CACHE_MIB: usize = 1;
+/// Largest `db_cache_mib` (64 GiB): a typo's guard, far above any chain's store.
+pub const MAX_DB_CACHE_MIB: usize = 64 * 1024;
+
 /// Log line format.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Deserialize, ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -59,6 +66,10 @@ pub struct RunArgs {
     /// Largest sum of the pending transfers' sizes, in bytes (default 64 MiB).
     #[arg(long, env = "OXMINER_MEMPOOL_MAX_BYTES")]
     pub mempool_max_bytes: Option<usize>,
+    /// The store's page cache in MiB (default 32; Bitcoin Core's -dbcache): more syncs faster
+    /// and holds more memory.
+    #[arg(long, env = "OXMINER_DB_CACHE_MIB")]
+    pub db_cache_mib: Option<usize>,
     /// Rebuild the store from its own blocks before starting: every block is validated again
     /// into a new file that then replaces the old one (Bitcoin Core's -reindex). A flag only,
     /// never from the file or the environment, so it runs once.
@@ -116,6 +127,8 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// Most peers kept.
     pub max_peers: Option<usize>,
+    /// The store's page cache in MiB.
+    pub db_cache_mib: Option<usize>,
     /// Mempool bounds.
     pub mempool: MempoolFileConfig,
     /// Per-address request limits.
@@ -155,6 +168,9 @@ pub enum ConfigError {
     /// A mempool bound of zero.
     #[error("mempool {0} must be at least 1")]
     ZeroMempoolBound(&'static str),
+    /// A store cache outside the range the node accepts.
+    #[error("db_cache_mib must be between {MIN_DB_CACHE_MIB} and {MAX_DB_CACHE_MIB}, not {0}")]
+    DbCache(usize),
     /// No data dir given and no platform data dir known.
     #[error("no data directory: pass --data-dir (the platform data directory could not be determined)")]
     NoDataDir,
@@ -183,6 +199,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Most peers kept.
     pub max_peers: usize,
+    /// The store's page cache in MiB.
+    pub db_cache_mib: usize,
     /// Mempool bounds.
     pub mempool: MempoolConfig,
     /// Per-address request limits of the HTTP server.
@@ -205,9 +223,15 @@ impl Settings {
             mine: false,
             log_format: LogFormat::Text,
             max_peers: 8,
+            db_cache_mib: DEFAULT_DB_CACHE_MIB,
             mempool: MempoolConfig::default(),
             rate_limit: RateLimitConfig::default(),
         }
+    }
+
+    /// The store's page cache in bytes.
+    pub fn db_cache_bytes(&self) -> usize {
+        self.db_cache_mib * 1024 * 1024
     }
 
     /// The folder of this network's files: `<data_dir>/<network>`.
@@ -250,6 +274,10 @@ impl Settings {
         if threads == 0 {
             return Err(ConfigError::ZeroThreads);
         }
+        let db_cache_mib = args.db_cache_mib.or(file.db_cache_mib).unwrap_or(DEFAULT_DB_CACHE_MIB);
+        if !(MIN_DB_CACHE_MIB..=MAX_DB_CACHE_MIB).contains(&db_cache_mib) {
+            return Err(ConfigError::DbCache(db_cache_mib));
+        }
         let defaults = MempoolConfig::default();
         let mempool = MempoolConfig {
             max_count: args.mempool_max_count.or(file.mempool.max_count).unwrap_or(defaults.max_count),
@@ -279,6 +307,7 @@ impl Settings {
             mine: !args.no_mine && file.mine.unwrap_or(true),
             log_format: args.log_format.or(file.log_format).unwrap_or_default(),
             max_peers: file.max_peers.unwrap_or(8),
+            db_cache_mib,
             mempool,
             rate_limit,
         })
@@ -392,6 +421,29 @@ mod tests {
         let flags = RunArgs { mempool_max_bytes: Some(0), ..args() };
         let err = Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap_err();
         assert!(matches!(err, ConfigError::ZeroMempoolBound("max_bytes")), "{err}");
+    }
+
+    #[test]
+    fn the_store_cache_layers_defaults_file_then_flags_and_refuses_zero_and_absurd_sizes() {
+        let s = Settings::layer(FileConfig::default(), &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.db_cache_mib, 32);
+        assert_eq!(s.db_cache_bytes(), crate::store::DEFAULT_CACHE_BYTES);
+
+        let file = parse_config("db_cache_mib = 128\n").unwrap();
+        let s = Settings::layer(file, &args(), Some("/d".into())).unwrap();
+        assert_eq!(s.db_cache_bytes(), 128 * 1024 * 1024);
+
+        let file = parse_config("db_cache_mib = 128\n").unwrap();
+        let flags = RunArgs { db_cache_mib: Some(64), ..args() };
+        assert_eq!(Settings::layer(file, &flags, Some("/d".into())).unwrap().db_cache_mib, 64);
+
+        for refused in [0, MAX_DB_CACHE_MIB + 1, usize::MAX] {
+            let flags = RunArgs { db_cache_mib: Some(refused), ..args() };
+            let err = Settings::layer(FileConfig::default(), &flags, Some("/d".into())).unwrap_err();
+            assert!(matches!(err, ConfigError::DbCache(n) if n == refused), "{err}");
+            assert!(err.to_string().contains("db_cache_mib must be between 1 and 65536"), "{err}");
+        }
+        assert!(parse_config("db_cache_mib = -1\n").is_err());
     }
 
     #[test]

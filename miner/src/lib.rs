@@ -89,7 +89,7 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", settings.listen))?;
     let store = dir.join(node::STORE_FILE);
     if args.reindex {
-        recovery::reindex(&dir, settings.network.params())?;
+        recovery::reindex(&dir, settings.network.params(), settings.db_cache_bytes())?;
     }
     // The database may panic on pages damaged outside it; the start checks catch what it trusts.
     let node = recovery::guarded(|| {

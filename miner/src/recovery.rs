@@ -204,7 +204,7 @@ fn feed_order(genesis: BlockHash, headers: &HashMap<BlockHash, Header>, preferre
 /// # Errors
 /// No store to reindex, an old store whose blocks cannot be read (the message says how to
 /// recover), or a failure writing the new one (the old file is left as it was).
-pub fn reindex(dir: &Path, params: &'static ChainParams) -> anyhow::Result<Report> {
+pub fn reindex(dir: &Path, params: &'static ChainParams, cache_bytes: usize) -> anyhow::Result<Report> {
     let path = dir.join(STORE_FILE);
     anyhow::ensure!(path.exists(), "nothing to reindex: there is no store at {}", path.display());
     let new_path = sibling(&path, NEW_SUFFIX);
@@ -217,8 +217,9 @@ pub fn reindex(dir: &Path, params: &'static ChainParams) -> anyhow::Result<Repor
             path.display()
         )
     };
-    let old = guarded(|| Store::open(&path, &genesis, params.network.as_str()).map_err(anyhow::Error::from))
-        .map_err(unreadable)?;
+    let old =
+        guarded(|| Store::open(&path, &genesis, params.network.as_str(), cache_bytes).map_err(anyhow::Error::from))
+            .map_err(unreadable)?;
     // The old best chain orders ties; a damaged one only loses that preference.
     let preferred = guarded(|| old.load_main_chain().map_err(anyhow::Error::from)).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "the old best chain is unreadable; blocks are ordered by their links alone");
@@ -242,8 +243,8 @@ pub fn reindex(dir: &Path, params: &'static ChainParams) -> anyhow::Result<Repor
     let unlinked = headers.len().saturating_sub(order.len() + 1);
     tracing::info!(blocks = order.len(), unlinked, "reindexing: validating every stored block again");
 
-    let mut chain =
-        Chain::open(&new_path, params).with_context(|| format!("creating the new store {}", new_path.display()))?;
+    let mut chain = Chain::open_with_cache(&new_path, params, cache_bytes)
+        .with_context(|| format!("creating the new store {}", new_path.display()))?;
     let started = std::time::Instant::now();
     for (n, group) in order.chunks(BATCH).enumerate() {
         let outcome = chain.batch(|chain| -> anyhow::Result<usize> {

@@ -8,6 +8,14 @@ fn open(dir: &Path) -> Arc<Node> {
 }
 
 #[test]
+fn the_store_is_opened_with_the_configured_cache() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let settings = Settings { db_cache_mib: 7, ..Settings::for_tests(oxcoin::Network::Dev, dir.path()) };
+    let node = Node::open(settings, None, "cookie".into()).expect("the node opens");
+    assert_eq!(node.chain_read().store().cache_bytes(), 7 * 1024 * 1024);
+}
+
+#[test]
 fn a_saved_mempool_larger_than_one_reload_step_is_kept_whole_however_shutdown_falls() {
     let dir = tempfile::tempdir().expect("a temp dir");
     // The pool takes at most 64 pending transfers per sender: 72 senders × 64.

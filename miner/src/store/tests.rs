@@ -64,5 +64,5 @@ fn a_file_that_is_not_a_database_is_refused_with_an_error() {
     let path = dir.path().join("chain.redb");
     std::fs::write(&path, b"this is not a redb file, just some bytes that happen to be here").expect("write");
     let genesis = DEV.genesis_block();
-    assert!(Store::open(&path, &genesis, "dev").is_err());
+    assert!(Store::open(&path, &genesis, "dev", DEFAULT_CACHE_BYTES).is_err());
 }

@@ -367,15 +367,15 @@ impl Store {
         Ok(store)
     }
 
-    /// Begins a write transaction whose commit also saves redb's allocator state ("quick
-    /// repair", with a two-phase commit): reopening after a crash then loads that state instead
-    /// of walking the whole file to rebuild it (14 s and 1 GB of cache for a 1.4 GB store).
-    /// Every commit must do so: one without it leaves no saved state behind.
     /// The size of redb's page cache this store was opened with.
     pub fn cache_bytes(&self) -> usize {
         self.cache_bytes
     }
 
+    /// Begins a write transaction whose commit also saves redb's allocator state ("quick
+    /// repair", with a two-phase commit): reopening after a crash then loads that state instead
+    /// of walking the whole file to rebuild it (14 s and 1 GB of cache for a 1.4 GB store).
+    /// Every commit must do so: one without it leaves no saved state behind.
     fn begin_write(&self) -> Result<redb::WriteTransaction, StoreError> {
         let mut txn = self.db.begin_write()?;
         txn.set_quick_repair(true);

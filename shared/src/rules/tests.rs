@@ -251,6 +251,24 @@ fn median_time_past_is_the_middle_of_the_sorted_times() {
 }
 
 #[test]
+fn check_block_gives_the_precheck_each_transfers_txid_and_returns_the_blocks_txids() {
+    let mut chain = Chain::new(&DEV);
+    let sender = key(1, 0);
+    chain.state.insert(account_of(&sender), Account { balance: Amount::from_oxc(10).unwrap(), nonce: 0 });
+    let transfers: Vec<Transfer> = (0..3).map(|nonce| transfer(&DEV, &sender, recipient(), 1, 1_000, nonce)).collect();
+    let block = chain.next_block(miner(), transfers.clone());
+    let mut seen = Vec::new();
+    let changes = check_block(&block, &chain.next_context(), &DEV, &chain.state, |txs, txids| {
+        seen = txids.to_vec();
+        precheck_sequential(txs, &DEV)
+    })
+    .expect("the block is valid");
+    assert_eq!(seen, transfers.iter().map(Transfer::txid).collect::<Vec<_>>());
+    assert_eq!(changes.txids, block.txids());
+    assert_eq!(changes.txids.len(), 4, "the coinbase's first");
+}
+
+#[test]
 fn a_chain_of_valid_blocks_connects() {
     let mut chain = Chain::new(&DEV);
     chain.mine_empty(5, miner());

@@ -584,6 +584,11 @@ impl Mempool {
         transfers: impl IntoIterator<Item = &'a Transfer>,
         state: &impl AccountState,
     ) -> usize {
+        // An empty pool has nothing to remove or recheck (a syncing node's pool, block after
+        // block): no txid or sender to hash.
+        if self.is_empty() {
+            return 0;
+        }
         let mut senders = HashSet::new();
         let mut removed = 0;
         for transfer in transfers {

@@ -425,12 +425,8 @@ impl Node {
             }
         };
         let mut pool = self.mempool();
-        let transfers = |blocks: &[Block]| -> Vec<Transfer> {
-            blocks.iter().flat_map(|b| b.txs.iter().filter_map(Tx::as_transfer).cloned()).collect()
-        };
-        let returned = transfers(&update.disconnected);
-        pool.on_block_disconnected(returned.iter(), unix_now(), &state);
-        pool.on_block_connected(transfers(&update.connected).iter(), &state);
+        pool.on_block_disconnected(transfers_of(&update.disconnected), unix_now(), &state);
+        pool.on_block_connected(transfers_of(&update.connected), &state);
         // A disconnect can undo a matured reward: re-check its recipient's pending spends.
         let undone = update.disconnected.iter().filter_map(|b| b.txs.first().and_then(Tx::as_coinbase)).map(|c| c.to);
         pool.revalidate(undone, &state);
@@ -709,6 +705,11 @@ pub fn reward_account(settings: &Settings, create: bool) -> anyhow::Result<Optio
         settings.data_dir.display()
     );
     Ok(Some(keyfile.address().account()))
+}
+
+/// The transfers of `blocks`, in order.
+fn transfers_of(blocks: &[Block]) -> impl Iterator<Item = &Transfer> {
+    blocks.iter().flat_map(|b| b.txs.iter().filter_map(Tx::as_transfer))
 }
 
 #[cfg(test)]

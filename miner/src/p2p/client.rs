@@ -463,14 +463,16 @@ fn submit_batch(
     while blocks.peek().is_some() {
         let mut group = Vec::new();
         let mut sources = Vec::new();
+        let mut hashes: Vec<BlockHash> = Vec::new();
         let mut txs = 0usize;
         while let Some((block, source)) = blocks.next_if(|(b, _)| group.is_empty() || txs + b.txs.len() <= GROUP_TXS) {
+            let hash = block.header.hash();
             txs += block.txs.len();
-            manager.note_origin(&block.header.hash().to_string(), &source);
+            manager.note_origin(&hash.to_string(), &source);
             group.push(block);
             sources.push(source);
+            hashes.push(hash);
         }
-        let hashes: Vec<BlockHash> = group.iter().map(|b| b.header.hash()).collect();
         for ((result, source), hash) in
             node.submit_blocks(group, verified.clone()).into_iter().zip(&sources).zip(&hashes)
         {

@@ -231,7 +231,7 @@ impl Settings {
 
     /// The store's page cache in bytes.
     pub fn db_cache_bytes(&self) -> usize {
-        self.db_cache_mib * 1024 * 1024
+        self.db_cache_mib.saturating_mul(1024 * 1024)
     }
 
     /// The folder of this network's files: `<data_dir>/<network>`.

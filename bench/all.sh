@@ -118,7 +118,7 @@ step() {
 # missing; generating 100k blocks takes about 12 minutes on 2 cores), copied into a work folder.
 restart_step() {
     local blocks=$1 transfers=$2 runs=$3 kill9=$4 queries=$5
-    local cached="$CACHE/oxcoin-dev-b$blocks-t$transfers-v1"
+    local cached="$CACHE/oxcoin-dev-b$blocks-t$transfers-v2"
     local store="dev/chain.redb"
     if [ ! -f "$cached/chain.json" ]; then
         rm -rf "$cached"

@@ -140,10 +140,10 @@ pub fn verify_at_start(chain: &Chain) -> Result<(), VerifyError> {
         if block.encoded_len() as u64 != u64::from(entry.size) || block.txs.len() as u64 != u64::from(entry.tx_count) {
             return Err(broken(hash, height, "size or transaction count differ from the index"));
         }
-        for (index, txid) in block.txids().iter().enumerate() {
+        for (index, (txid, tx)) in block.txids().iter().zip(&block.txs).enumerate() {
             let found = chain.store().tx(txid)?;
-            let at = found.as_ref().map(|l| (l.block_hash, l.height.0, l.index as usize));
-            if at != Some((hash, height, index)) {
+            let at = found.as_ref().map(|l| (l.block_hash, l.height.0, l.index as usize, &l.tx));
+            if at != Some((hash, height, index, tx)) {
                 return Err(broken(hash, height, format!("transaction {txid} is not indexed at its place")));
             }
         }
@@ -217,9 +217,9 @@ pub fn reindex(dir: &Path, params: &'static ChainParams, cache_bytes: usize) -> 
             path.display()
         )
     };
-    let old =
-        guarded(|| Store::open(&path, &genesis, params.network.as_str(), cache_bytes).map_err(anyhow::Error::from))
-            .map_err(unreadable)?;
+    // Read-only, and in an older layout too: a reindex is how a store moves to this one.
+    let old = guarded(|| Store::open_blocks(&path, params.network.as_str(), cache_bytes).map_err(anyhow::Error::from))
+        .map_err(unreadable)?;
     // The old best chain orders ties; a damaged one only loses that preference.
     let preferred = guarded(|| old.load_main_chain().map_err(anyhow::Error::from)).unwrap_or_else(|e| {
         tracing::warn!(error = %e, "the old best chain is unreadable; blocks are ordered by their links alone");
@@ -369,6 +369,99 @@ mod tests {
         let err = guarded::<()>(|| panic!("Invalid page type byte 17")).unwrap_err();
         assert!(err.to_string().contains("damaged: Invalid page type byte 17"), "{err}");
         assert_eq!(guarded(|| Ok(5)).unwrap(), 5);
+    }
+
+    /// Rewrites a store as layout 1 kept it: the tx index as txid → height LE | index LE | block
+    /// hash | transaction in `txs`, history rows holding their txid, and schema number 1
+    /// (`index`, `blocks`, `undo`, `main_chain` and `accounts` are the same in both layouts).
+    fn rewrite_as_layout_1(path: &Path) {
+        use redb::{ReadableTable, TableDefinition};
+        const TX_POSITIONS: TableDefinition<&[u8; 32], &[u8; 12]> = TableDefinition::new("tx_positions");
+        const CHAIN_TXS: TableDefinition<&[u8; 12], &[u8]> = TableDefinition::new("chain_txs");
+        const HISTORY_2: TableDefinition<&[u8; 32], ()> = TableDefinition::new("history");
+        const MAIN_CHAIN: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("main_chain");
+        const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+        const TXS_1: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
+        const HISTORY_1: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("history");
+        let db = redb::Database::open(path).expect("the store opens in redb");
+        let txn = db.begin_write().expect("write");
+        let mut txs = Vec::new();
+        let mut txid_at = HashMap::new();
+        for row in txn.open_table(TX_POSITIONS).expect("table").iter().expect("rows") {
+            let (txid, position) = row.expect("row");
+            let (txid, position) = (*txid.value(), *position.value());
+            let height = u64::from_be_bytes(position[..8].try_into().expect("8 bytes"));
+            let index = u32::from_be_bytes(position[8..].try_into().expect("4 bytes"));
+            let block = *txn.open_table(MAIN_CHAIN).expect("table").get(height).expect("read").expect("at").value();
+            let tx =
+                txn.open_table(CHAIN_TXS).expect("table").get(&position).expect("read").expect("tx").value().to_vec();
+            let record = [&height.to_le_bytes()[..], &index.to_le_bytes(), &block, &tx].concat();
+            txs.push((txid, record));
+            txid_at.insert(position, txid);
+        }
+        let history: Vec<[u8; 32]> = txn
+            .open_table(HISTORY_2)
+            .expect("table")
+            .iter()
+            .expect("rows")
+            .map(|row| *row.expect("row").0.value())
+            .collect();
+        assert!(txn.delete_table(TX_POSITIONS).expect("delete"));
+        assert!(txn.delete_table(CHAIN_TXS).expect("delete"));
+        assert!(txn.delete_table(HISTORY_2).expect("delete"));
+        let mut table = txn.open_table(TXS_1).expect("table");
+        for (txid, record) in &txs {
+            table.insert(txid, record.as_slice()).expect("insert");
+        }
+        drop(table);
+        let mut table = txn.open_table(HISTORY_1).expect("table");
+        for key in &history {
+            let position: [u8; 12] = key[20..].try_into().expect("12 bytes");
+            table.insert(key, &txid_at[&position]).expect("insert");
+        }
+        drop(table);
+        txn.open_table(META).expect("table").insert("schema", 1u32.to_le_bytes().as_slice()).expect("insert");
+        txn.commit().expect("commit");
+        assert!(!txs.is_empty() && !history.is_empty(), "the store had transactions to rewrite");
+    }
+
+    #[test]
+    fn a_layout_1_store_is_refused_with_the_way_out_and_reindex_moves_it_to_this_layout() {
+        use oxcoin::params::DEV;
+        use oxcoin::testkit::{account_of, block, key, transfer};
+        use oxcoin::tx::Tx;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(STORE_FILE);
+        let mut chain = Chain::open(&path, &DEV).expect("store opens");
+        let (alice, bob) = (key(1, 0), account_of(&key(2, 0)));
+        let pay = transfer(&DEV, &alice, bob, 7 * 100_000_000, 1_000, 0);
+        for (height, transfers) in [(1, vec![]), (2, vec![]), (3, vec![pay.clone()])] {
+            let parent = chain.entry(&chain.tip_hash()).expect("tip").header;
+            let next = block(&DEV, parent.hash(), height, parent.time + 1, account_of(&alice), transfers);
+            assert!(chain.process_block(next, unix_now()).0.is_ok(), "block {height} connects");
+        }
+        let tip = chain.tip_hash();
+        let txid = Tx::Transfer(pay.clone()).txid();
+        let located = chain.store().tx(&txid).expect("read").expect("indexed");
+        assert_eq!((located.height, located.index, located.block_hash), (Height(3), 1, tip));
+        assert_eq!(located.tx, Tx::Transfer(pay));
+        let history = chain.store().history(&account_of(&alice), None, 10).expect("read");
+        let bob_balance = chain.store().account(&bob).expect("read");
+        drop(chain);
+        rewrite_as_layout_1(&path);
+
+        let refused = Chain::open(&path, &DEV).expect_err("layout 1 is refused");
+        let message = refused.to_string();
+        assert!(message.contains("layout 1") && message.contains("oxminer run --reindex"), "{message}");
+
+        let report = reindex(dir.path(), &DEV, crate::store::DEFAULT_CACHE_BYTES).expect("reindex reads layout 1");
+        assert_eq!((report.height, report.tip, report.refused), (Height(3), tip, 0));
+        finish(dir.path());
+        let chain = Chain::open(&path, &DEV).expect("the rebuilt store opens");
+        assert_eq!(chain.tip_hash(), tip);
+        assert_eq!(chain.store().tx(&txid).expect("read"), Some(located));
+        assert_eq!(chain.store().history(&account_of(&alice), None, 10).expect("read"), history);
+        assert_eq!(chain.store().account(&bob).expect("read"), bob_balance);
     }
 
     #[test]

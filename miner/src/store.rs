@@ -13,8 +13,14 @@
 //! - `undo`: block hash → the accounts a connected block changed, with their previous values
 //! - `main_chain`: height → block hash of the best chain
 //! - `accounts`: account id → balance u64 | nonce u64
-//! - `txs`: txid → height u64 | index u32 | block hash | canonical tx (best chain only)
-//! - `history`: account id | height u64 BE | index u32 BE → txid (best chain only)
+//! - `tx_positions`: txid → position (best chain only)
+//! - `chain_txs`: position → canonical tx (best chain only)
+//! - `history`: account id | position → nothing: the key is the record (best chain only)
+//!
+//! A transaction's position is its block's height u64 BE | its index in the block u32 BE, so
+//! `chain_txs` grows at its end as blocks connect, and the two tables that take random keys
+//! (`tx_positions`, `history`) hold 12- and 0-byte values: a sync group dirties fewer of their
+//! pages (layout 1 kept the whole transaction under its txid and the txid in each history row).
 
 use oxcoin::address::AccountId;
 use oxcoin::block::{Block, HEADER_LEN, Header};
@@ -35,12 +41,19 @@ const BLOCKS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("blocks")
 const UNDO: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("undo");
 const MAIN_CHAIN: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("main_chain");
 const ACCOUNTS: TableDefinition<&[u8; 20], &[u8; 16]> = TableDefinition::new("accounts");
-const TXS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
-const HISTORY: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("history");
+const TX_POSITIONS: TableDefinition<&[u8; 32], &[u8; 12]> = TableDefinition::new("tx_positions");
+const CHAIN_TXS: TableDefinition<&[u8; 12], &[u8]> = TableDefinition::new("chain_txs");
+const HISTORY: TableDefinition<&[u8; 32], ()> = TableDefinition::new("history");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
-/// Version of the table layout, stored in `meta` so a future layout can refuse an old file.
-const SCHEMA_VERSION: u32 = 1;
+/// Version of the table layout, stored in `meta` so a later layout can refuse an older file.
+/// Layout 2 replaced layout 1's `txs` table (txid → location and transaction) with
+/// `tx_positions` and `chain_txs`, and dropped the txid from `history` rows; `index`, `blocks`
+/// and `main_chain` are the same in both, so a reindex reads either ([`Store::open_blocks`]).
+const SCHEMA_VERSION: u32 = 2;
+
+/// The layouts whose blocks [`Store::open_blocks`] reads.
+const READABLE_BLOCKS_SCHEMAS: [u32; 2] = [1, 2];
 
 /// Default size of redb's own page cache (the node's `db_cache_mib`). redb's default, 1 GiB,
 /// fills with every page a crash repair or a long run of queries reads and stays resident; the
@@ -254,11 +267,26 @@ fn decode_undo(bytes: &[u8]) -> Result<Undo, DecodeError> {
     Ok(undo)
 }
 
+/// A best-chain transaction's position: height u64 BE | index u32 BE (sorts by both).
+fn tx_position(height: Height, index: u32) -> [u8; 12] {
+    let mut position = [0u8; 12];
+    position[..8].copy_from_slice(&height.0.to_be_bytes());
+    position[8..].copy_from_slice(&index.to_be_bytes());
+    position
+}
+
+fn decode_tx_position(position: &[u8; 12]) -> (Height, u32) {
+    let mut height = [0u8; 8];
+    let mut index = [0u8; 4];
+    height.copy_from_slice(&position[..8]);
+    index.copy_from_slice(&position[8..]);
+    (Height(u64::from_be_bytes(height)), u32::from_be_bytes(index))
+}
+
 fn history_key(account: &AccountId, height: Height, index: u32) -> [u8; 32] {
     let mut key = [0u8; 32];
     key[..20].copy_from_slice(account.as_bytes());
-    key[20..28].copy_from_slice(&height.0.to_be_bytes());
-    key[28..].copy_from_slice(&index.to_be_bytes());
+    key[20..].copy_from_slice(&tx_position(height, index));
     key
 }
 
@@ -300,6 +328,24 @@ impl std::fmt::Debug for Store {
     }
 }
 
+/// The layout version recorded in `meta` (0 when missing or malformed).
+fn stored_schema(meta: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<u32, StoreError> {
+    let bytes = meta.get("schema")?.map(|g| g.value().to_vec()).unwrap_or_default();
+    Ok(bytes.try_into().map_or(0, u32::from_le_bytes))
+}
+
+/// Refuses a store of another network.
+fn check_network(meta: &impl ReadableTable<&'static str, &'static [u8]>, network: &str) -> Result<(), StoreError> {
+    let stored = meta.get("network")?.map(|g| g.value().to_vec()).unwrap_or_default();
+    if stored != network.as_bytes() {
+        return Err(StoreError::Incompatible(format!(
+            "belongs to network {:?}, not {network}",
+            String::from_utf8_lossy(&stored)
+        )));
+    }
+    Ok(())
+}
+
 impl Store {
     /// Opens (or creates) the store at `path` with a page cache of `cache_bytes`, creating every
     /// table, and writes `genesis` as the first block of a new store. Refuses a store of another
@@ -308,14 +354,7 @@ impl Store {
     /// # Errors
     /// [`StoreError`] when the file cannot be opened or belongs to another network.
     pub fn open(path: &Path, genesis: &Block, network: &str, cache_bytes: usize) -> Result<Self, StoreError> {
-        let db = Database::builder().set_cache_size(cache_bytes).create(path)?;
-        let store = Self {
-            db,
-            group: Mutex::new(None),
-            spill_bytes: GROUP_SPILL_BYTES,
-            parallel_apply_txs: PARALLEL_APPLY_TXS,
-            cache_bytes,
-        };
+        let store = Self::with_database(Database::builder().set_cache_size(cache_bytes).create(path)?, cache_bytes);
         let txn = store.begin_write()?;
         let fresh = {
             let mut meta = txn.open_table(META)?;
@@ -324,19 +363,21 @@ impl Store {
                 meta.insert("schema", SCHEMA_VERSION.to_le_bytes().as_slice())?;
                 meta.insert("network", network.as_bytes())?;
             } else {
-                let schema = meta.get("schema")?.map(|g| g.value().to_vec()).unwrap_or_default();
-                if schema != SCHEMA_VERSION.to_le_bytes() {
-                    return Err(StoreError::Incompatible(format!(
-                        "has layout version {schema:?}, expected {SCHEMA_VERSION}"
-                    )));
+                match stored_schema(&meta)? {
+                    SCHEMA_VERSION => {}
+                    older @ 1..SCHEMA_VERSION => {
+                        return Err(StoreError::Incompatible(format!(
+                            "has layout {older}, written by an older oxminer; this one reads layout \
+                             {SCHEMA_VERSION}, and `oxminer run --reindex` rebuilds the file in it from its blocks"
+                        )));
+                    }
+                    other => {
+                        return Err(StoreError::Incompatible(format!(
+                            "has layout {other}, expected {SCHEMA_VERSION} (written by a newer oxminer?)"
+                        )));
+                    }
                 }
-                let stored = meta.get("network")?.map(|g| g.value().to_vec()).unwrap_or_default();
-                if stored != network.as_bytes() {
-                    return Err(StoreError::Incompatible(format!(
-                        "belongs to network {:?}, not {network}",
-                        String::from_utf8_lossy(&stored)
-                    )));
-                }
+                check_network(&meta, network)?;
             }
             // Create every table so readers never meet a missing one.
             txn.open_table(INDEX)?;
@@ -344,7 +385,8 @@ impl Store {
             txn.open_table(UNDO)?;
             txn.open_table(MAIN_CHAIN)?;
             txn.open_table(ACCOUNTS)?;
-            txn.open_table(TXS)?;
+            txn.open_table(TX_POSITIONS)?;
+            txn.open_table(CHAIN_TXS)?;
             txn.open_table(HISTORY)?;
             fresh
         };
@@ -365,6 +407,38 @@ impl Store {
             store.write(|w| w.connect(genesis, &hash, Height::GENESIS, &changes))?;
         }
         Ok(store)
+    }
+
+    /// Opens an existing store of `network` only to read its blocks and best chain (a reindex's
+    /// source), in any layout whose `index`, `blocks` and `main_chain` tables this one reads
+    /// (1 and 2). Writes nothing; the other tables must not be read.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the file cannot be opened, is not a store, or belongs to another
+    /// network or an unknown layout.
+    pub fn open_blocks(path: &Path, network: &str, cache_bytes: usize) -> Result<Self, StoreError> {
+        let store = Self::with_database(Database::builder().set_cache_size(cache_bytes).open(path)?, cache_bytes);
+        let txn = store.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        let schema = stored_schema(&meta)?;
+        if !READABLE_BLOCKS_SCHEMAS.contains(&schema) {
+            return Err(StoreError::Incompatible(format!(
+                "has layout {schema}, whose blocks this oxminer cannot read"
+            )));
+        }
+        check_network(&meta, network)?;
+        drop((meta, txn));
+        Ok(store)
+    }
+
+    fn with_database(db: Database, cache_bytes: usize) -> Self {
+        Self {
+            db,
+            group: Mutex::new(None),
+            spill_bytes: GROUP_SPILL_BYTES,
+            parallel_apply_txs: PARALLEL_APPLY_TXS,
+            cache_bytes,
+        }
     }
 
     /// The size of redb's page cache this store was opened with.
@@ -496,9 +570,10 @@ impl Store {
     /// [`StoreError`] on I/O failure or a corrupt record.
     pub fn tx(&self, txid: &Txid) -> Result<Option<TxLocation>, StoreError> {
         let txn = self.db.begin_read()?;
-        let table = txn.open_table(TXS)?;
-        let Some(guard) = table.get(txid.as_byte_array())? else { return Ok(None) };
-        decode_tx_location(guard.value()).map(Some).map_err(|e| corrupt("txs", e))
+        let Some(position) = txn.open_table(TX_POSITIONS)?.get(txid.as_byte_array())?.map(|g| *g.value()) else {
+            return Ok(None);
+        };
+        TxReader::open(&txn)?.at(&position).map(Some)
     }
 
     /// Returns whether a transaction is in the best chain.
@@ -507,7 +582,7 @@ impl Store {
     /// [`StoreError`] on I/O failure.
     pub fn contains_tx(&self, txid: &Txid) -> Result<bool, StoreError> {
         let txn = self.db.begin_read()?;
-        Ok(txn.open_table(TXS)?.get(txid.as_byte_array())?.is_some())
+        Ok(txn.open_table(TX_POSITIONS)?.get(txid.as_byte_array())?.is_some())
     }
 
     /// Returns an account's best-chain transactions, newest first, at most `limit`, strictly
@@ -523,7 +598,7 @@ impl Store {
     ) -> Result<Vec<TxLocation>, StoreError> {
         let txn = self.db.begin_read()?;
         let history = txn.open_table(HISTORY)?;
-        let txs = txn.open_table(TXS)?;
+        let txs = TxReader::open(&txn)?;
         let start = history_key(account, Height(0), 0);
         let end = match before {
             Some((height, index)) => history_key(account, height, index),
@@ -531,9 +606,10 @@ impl Store {
         };
         let mut out = Vec::new();
         for item in history.range::<&[u8; 32]>(&start..&end)?.rev().take(limit) {
-            let (_, txid) = item?;
-            let guard = txs.get(txid.value())?.ok_or_else(|| corrupt("history", "names a txid missing from txs"))?;
-            out.push(decode_tx_location(guard.value()).map_err(|e| corrupt("txs", e))?);
+            let (key, _) = item?;
+            let mut position = [0u8; 12];
+            position.copy_from_slice(&key.value()[20..]);
+            out.push(txs.at(&position)?);
         }
         Ok(out)
     }
@@ -580,7 +656,7 @@ impl Store {
     pub(crate) fn dump(&self) -> Vec<(&'static str, Vec<u8>, Vec<u8>)> {
         let txn = self.db.begin_read().expect("read");
         let mut out = Vec::new();
-        for (name, definition) in [("index", INDEX), ("blocks", BLOCKS), ("undo", UNDO), ("txs", TXS)] {
+        for (name, definition) in [("index", INDEX), ("blocks", BLOCKS), ("undo", UNDO)] {
             for item in txn.open_table(definition).expect("table").iter().expect("iter") {
                 let (k, v) = item.expect("row");
                 out.push((name, k.value().to_vec(), v.value().to_vec()));
@@ -594,9 +670,17 @@ impl Store {
             let (k, v) = item.expect("row");
             out.push(("accounts", k.value().to_vec(), v.value().to_vec()));
         }
-        for item in txn.open_table(HISTORY).expect("table").iter().expect("iter") {
+        for item in txn.open_table(TX_POSITIONS).expect("table").iter().expect("iter") {
             let (k, v) = item.expect("row");
-            out.push(("history", k.value().to_vec(), v.value().to_vec()));
+            out.push(("tx_positions", k.value().to_vec(), v.value().to_vec()));
+        }
+        for item in txn.open_table(CHAIN_TXS).expect("table").iter().expect("iter") {
+            let (k, v) = item.expect("row");
+            out.push(("chain_txs", k.value().to_vec(), v.value().to_vec()));
+        }
+        for item in txn.open_table(HISTORY).expect("table").iter().expect("iter") {
+            let (k, _) = item.expect("row");
+            out.push(("history", k.value().to_vec(), Vec::new()));
         }
         out
     }
@@ -609,7 +693,7 @@ impl Store {
     fn commit(&self, staged: &Staged, durability: redb::Durability) -> Result<(), StoreError> {
         let mut txn = self.begin_write()?;
         txn.set_durability(durability)?;
-        staged.apply(&txn, staged.txs.len() >= self.parallel_apply_txs)?;
+        staged.apply(&txn, staged.tx_positions.len() >= self.parallel_apply_txs)?;
         txn.commit()?;
         Ok(())
     }
@@ -718,23 +802,43 @@ pub fn coinbase_of(block: &Block) -> (AccountId, Amount) {
     block.txs.first().and_then(Tx::as_coinbase).map_or((AccountId::default(), Amount::ZERO), |c| (c.to, c.amount))
 }
 
-fn encode_tx_location(height: Height, index: u32, block_hash: &BlockHash, tx: &Tx) -> Vec<u8> {
-    let mut out = Vec::with_capacity(8 + 4 + 32 + tx.encoded_len());
-    out.extend_from_slice(&height.0.to_le_bytes());
-    out.extend_from_slice(&index.to_le_bytes());
-    out.extend_from_slice(block_hash.as_byte_array());
-    tx.encode_to(&mut out);
-    out
+/// Reads best-chain transactions by position, with their block's hash, in one read transaction.
+struct TxReader {
+    chain_txs: redb::ReadOnlyTable<&'static [u8; 12], &'static [u8]>,
+    main_chain: redb::ReadOnlyTable<u64, &'static [u8; 32]>,
 }
 
-fn decode_tx_location(bytes: &[u8]) -> Result<TxLocation, DecodeError> {
-    let mut r = Reader::new(bytes);
-    let height = Height(r.read_u64()?);
-    let index = r.read_u32()?;
-    let block_hash = BlockHash::from_byte_array(r.read_array()?);
-    let tx = Tx::decode_from(&mut r)?;
-    r.finish()?;
-    Ok(TxLocation { height, index, block_hash, tx })
+impl TxReader {
+    fn open(txn: &redb::ReadTransaction) -> Result<Self, StoreError> {
+        Ok(Self { chain_txs: txn.open_table(CHAIN_TXS)?, main_chain: txn.open_table(MAIN_CHAIN)? })
+    }
+
+    /// The transaction at `position`, which the tx index or history named: missing is corruption.
+    fn at(&self, position: &[u8; 12]) -> Result<TxLocation, StoreError> {
+        let (height, index) = decode_tx_position(position);
+        let raw = self
+            .chain_txs
+            .get(position)?
+            .ok_or_else(|| corrupt("chain_txs", format!("no transaction at height {} index {index}", height.0)))?;
+        let tx = Tx::decode(raw.value()).map_err(|e| corrupt("chain_txs", e))?;
+        let block_hash = self.main_chain.get(height.0)?.ok_or_else(|| {
+            corrupt("main_chain", format!("no block at height {}, which holds a transaction", height.0))
+        })?;
+        Ok(TxLocation { height, index, block_hash: BlockHash::from_byte_array(*block_hash.value()), tx })
+    }
+}
+
+/// Writes one staged table in key order: `Some(value)` inserts `$insert`, `None` removes the key.
+macro_rules! apply_rows {
+    ($txn:expr, $definition:expr, $rows:expr, |$value:pat_param| $insert:expr) => {{
+        let mut table = $txn.open_table($definition)?;
+        for (key, value) in $rows {
+            match value {
+                Some($value) => table.insert(key, $insert)?,
+                None => table.remove(key)?,
+            };
+        }
+    }};
 }
 
 /// Writes staged in memory, per table, each key's last write (`None` removes it); applied with
@@ -746,8 +850,9 @@ struct Staged {
     undo: BTreeMap<[u8; 32], Option<Vec<u8>>>,
     main_chain: BTreeMap<u64, Option<[u8; 32]>>,
     accounts: BTreeMap<[u8; 20], Option<[u8; 16]>>,
-    txs: BTreeMap<[u8; 32], Option<Vec<u8>>>,
-    history: BTreeMap<[u8; 32], Option<[u8; 32]>>,
+    tx_positions: BTreeMap<[u8; 32], Option<[u8; 12]>>,
+    chain_txs: BTreeMap<[u8; 12], Option<Vec<u8>>>,
+    history: BTreeMap<[u8; 32], Option<()>>,
     /// Roughly the memory the staged writes hold (keys and values, counted as written).
     bytes: usize,
 }
@@ -764,7 +869,8 @@ impl Staged {
         self.undo.extend(later.undo);
         self.main_chain.extend(later.main_chain);
         self.accounts.extend(later.accounts);
-        self.txs.extend(later.txs);
+        self.tx_positions.extend(later.tx_positions);
+        self.chain_txs.extend(later.chain_txs);
         self.history.extend(later.history);
         self.bytes += later.bytes;
     }
@@ -773,32 +879,18 @@ impl Staged {
     /// beside the rest (different tables of one write transaction build their pages
     /// independently); not on rayon's pool, where it would queue behind signature checks.
     fn apply(&self, txn: &redb::WriteTransaction, parallel: bool) -> Result<(), StoreError> {
-        let by_txid = || apply_bytes(txn, TXS, &self.txs);
+        let by_txid = || -> Result<(), StoreError> {
+            apply_rows!(txn, TX_POSITIONS, &self.tx_positions, |position| position);
+            Ok(())
+        };
         let rest = || -> Result<(), StoreError> {
-            apply_bytes(txn, INDEX, &self.index)?;
-            apply_bytes(txn, BLOCKS, &self.blocks)?;
-            apply_bytes(txn, UNDO, &self.undo)?;
-            let mut table = txn.open_table(MAIN_CHAIN)?;
-            for (height, hash) in &self.main_chain {
-                match hash {
-                    Some(hash) => table.insert(height, hash)?,
-                    None => table.remove(height)?,
-                };
-            }
-            let mut table = txn.open_table(ACCOUNTS)?;
-            for (id, account) in &self.accounts {
-                match account {
-                    Some(account) => table.insert(id, account)?,
-                    None => table.remove(id)?,
-                };
-            }
-            let mut table = txn.open_table(HISTORY)?;
-            for (key, txid) in &self.history {
-                match txid {
-                    Some(txid) => table.insert(key, txid)?,
-                    None => table.remove(key)?,
-                };
-            }
+            apply_rows!(txn, INDEX, &self.index, |entry| entry.as_slice());
+            apply_rows!(txn, BLOCKS, &self.blocks, |raw| raw.as_slice());
+            apply_rows!(txn, UNDO, &self.undo, |undo| undo.as_slice());
+            apply_rows!(txn, MAIN_CHAIN, &self.main_chain, |hash| hash);
+            apply_rows!(txn, ACCOUNTS, &self.accounts, |account| account);
+            apply_rows!(txn, CHAIN_TXS, &self.chain_txs, |tx| tx.as_slice());
+            apply_rows!(txn, HISTORY, &self.history, |_row| ());
             Ok(())
         };
         if !parallel {
@@ -810,22 +902,6 @@ impl Staged {
             by_txid.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)).and(rest)
         })
     }
-}
-
-/// Writes one staged table of byte values, keys in order.
-fn apply_bytes(
-    txn: &redb::WriteTransaction,
-    definition: TableDefinition<&'static [u8; 32], &'static [u8]>,
-    rows: &BTreeMap<[u8; 32], Option<Vec<u8>>>,
-) -> Result<(), StoreError> {
-    let mut table = txn.open_table(definition)?;
-    for (key, value) in rows {
-        match value {
-            Some(value) => table.insert(key, value.as_slice())?,
-            None => table.remove(key)?,
-        };
-    }
-    Ok(())
 }
 
 /// Looks `key` up in the writes staged by this writer, then in the group's, then in the file.
@@ -942,12 +1018,14 @@ impl Writer<'_> {
         staged.main_chain.insert(height.0, Some(*hash.as_byte_array()));
         for (index, (tx, txid)) in block.txs.iter().zip(&changes.txids).enumerate() {
             let index = index as u32;
-            let location = encode_tx_location(height, index, hash, tx);
-            staged.bytes += 32 + location.len();
-            staged.txs.insert(*txid.as_byte_array(), Some(location));
+            let position = tx_position(height, index);
+            let raw = tx.encode();
+            staged.bytes += 32 + 12 + 12 + raw.len();
+            staged.tx_positions.insert(*txid.as_byte_array(), Some(position));
+            staged.chain_txs.insert(position, Some(raw));
             for party in parties(tx) {
-                staged.bytes += 64;
-                staged.history.insert(history_key(&party, height, index), Some(*txid.as_byte_array()));
+                staged.bytes += 32;
+                staged.history.insert(history_key(&party, height, index), Some(()));
             }
         }
         Ok(())
@@ -974,8 +1052,9 @@ impl Writer<'_> {
         staged.main_chain.insert(height.0, None);
         for (index, tx) in block.txs.iter().enumerate() {
             let txid = tx.txid();
-            staged.bytes += 32;
-            staged.txs.insert(*txid.as_byte_array(), None);
+            staged.bytes += 44;
+            staged.tx_positions.insert(*txid.as_byte_array(), None);
+            staged.chain_txs.insert(tx_position(height, index as u32), None);
             for party in parties(tx) {
                 staged.bytes += 32;
                 staged.history.insert(history_key(&party, height, index as u32), None);

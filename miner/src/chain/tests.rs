@@ -81,8 +81,9 @@ fn blocks_connect_rewards_mature_and_state_survives_a_restart_without_replay() {
     let chain = reopen(&dir);
     assert_eq!((chain.tip_hash(), chain.height()), (tip, Height(3)));
     assert_eq!(balance(&chain, &account_of(&key(2, 0))), Amount::from_oxc(10).unwrap());
-    let found = chain.store().tx(&Tx::Transfer(pay).txid()).unwrap().expect("indexed");
+    let found = chain.store().tx(&Tx::Transfer(pay.clone()).txid()).unwrap().expect("indexed");
     assert_eq!((found.height, found.index, found.block_hash), (Height(3), 1, tip));
+    assert_eq!(found.tx, Tx::Transfer(pay));
     let history = chain.store().history(&account_of(&alice), None, 10).unwrap();
     assert_eq!(history.iter().map(|l| l.height.0).collect::<Vec<_>>(), vec![3, 1], "newest first");
     let older = chain.store().history(&account_of(&alice), Some((Height(3), 1)), 10).unwrap();

@@ -50,7 +50,7 @@ const EXTENSION_SEED: u8 = 0xE7;
 /// Transfers in each of the `--small-blocks`.
 const SMALL_BLOCK_TRANSFERS: usize = 10;
 /// Bumped when the cached chains' layout changes (shared with `sync_bench`'s cache names).
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 /// A cost is called flat when it is at most this many times its value at the first length.
 const FLAT: f64 = 2.0;
 
@@ -64,7 +64,7 @@ struct Args {
     /// Transfers per block of the generated chains.
     #[arg(long, default_value_t = 10)]
     transfers_per_block: u64,
-    /// Where generated chains are kept (`oxcoin-dev-b<blocks>-t<transfers>-v1`, as `sync_bench`).
+    /// Where generated chains are kept (`oxcoin-dev-b<blocks>-t<transfers>-v2`, as `sync_bench`).
     #[arg(long, default_value = "/tmp/oxcoin-bench")]
     cache_root: PathBuf,
     /// `LENGTH=DIR`: a data dir holding a generated chain of that length (e.g. made by

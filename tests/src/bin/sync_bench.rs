@@ -44,7 +44,7 @@ const GOAL_RATIO: f64 = 0.5;
 /// Goal of issue 7 for OxCoin's sync rate over litecoind's.
 const GOAL_LITECOIND: f64 = 2.0;
 /// Bumped when the cached chain's layout changes.
-const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 2;
 
 /// Measures a fresh node's sync of a dev chain from one loopback peer, beside in-process
 /// validation of the same blocks and (with `--litecoind`) Litecoin Core doing the same.

@@ -97,7 +97,11 @@ fn run_node(args: &RunArgs) -> anyhow::Result<()> {
         recovery::verify_at_start(&node.chain_read())?;
         Ok(node)
     })
-    .map_err(|e| anyhow::anyhow!("{e:#}\n{}", recovery::recovery_hint(&store)))?;
+    .map_err(|e| {
+        // Another network's store, or another layout: the message says what to do; the file is sound.
+        let incompatible = e.chain().any(|c| matches!(c.downcast_ref(), Some(store::StoreError::Incompatible(_))));
+        if incompatible { e } else { anyhow::anyhow!("{e:#}\n{}", recovery::recovery_hint(&store)) }
+    })?;
     if args.reindex {
         recovery::finish(&dir);
     }

@@ -149,7 +149,7 @@ impl Node {
         let dir = settings.network_dir();
         std::fs::create_dir_all(&dir).map_err(|e| anyhow::anyhow!("creating {}: {e}", dir.display()))?;
         let chain = Chain::open_with_cache(&dir.join(STORE_FILE), params, settings.db_cache_bytes())
-            .map_err(|e| anyhow::anyhow!("opening the store {}: {e}", dir.join(STORE_FILE).display()))?;
+            .with_context(|| format!("opening the store {}", dir.join(STORE_FILE).display()))?;
         let mempool_config = settings.mempool;
         let rate_limiter = Arc::new(crate::api::ratelimit::RateLimiter::new(settings.rate_limit.clone()));
         let node = Arc::new(Self {

@@ -137,9 +137,13 @@ impl Pristine {
 /// Runs `oxminer run` on `dir` until it exits (it must, within the deadline); returns its status
 /// and stderr.
 fn run_to_exit(dir: &Path, extra: &[&str]) -> (ExitStatus, String) {
+    run_to_exit_on("dev", dir, extra)
+}
+
+fn run_to_exit_on(network: &str, dir: &Path, extra: &[&str]) -> (ExitStatus, String) {
     let port = free_port().to_string();
     let out = Command::new(binary("oxminer"))
-        .args(["run", "--network", "dev", "--no-mine", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["run", "--network", network, "--no-mine", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
         .arg(dir)
         .args(extra)
@@ -282,6 +286,22 @@ fn reindex_rebuilds_the_same_state_and_repairs_a_damaged_account() {
     assert!(status.success());
     let node = NodeProcess::start("dev", dir.path(), &["--no-mine", "--reindex"]);
     pristine.assert_same(&node);
+}
+
+#[test]
+fn a_sound_store_of_another_network_is_refused_without_the_advice_for_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = NodeProcess::start("dev", dir.path(), &["--no-mine"]);
+    let (status, _) = node.stop_with("TERM", Duration::from_secs(10));
+    assert!(status.success());
+    let misplaced = dir.path().join("test");
+    std::fs::create_dir_all(&misplaced).unwrap();
+    std::fs::copy(store_of(dir.path()), misplaced.join("chain.redb")).unwrap();
+    let (status, err) = run_to_exit_on("test", dir.path(), &[]);
+    assert!(!status.success(), "the node started on another network's store:\n{err}");
+    assert!(err.contains("belongs to network \"dev\", not test"), "{err}");
+    // The file is sound: no word of damage, and no reindex, which would refuse it too.
+    assert!(!err.contains("cannot be trusted") && !err.contains("--reindex"), "{err}");
 }
 
 /// A small tmpfs mounted for the test, unmounted when dropped; or, where mounting is refused,

@@ -382,7 +382,7 @@ def main() -> None:
     parser.add_argument("--cache-root", default="/tmp/oxcoin-bench", help="where built chains are kept")
     parser.add_argument("--litecoind", default=shutil.which("litecoind") or "litecoind")
     parser.add_argument("--runs", type=int, default=1, help="syncs to measure (one JSON line each)")
-    parser.add_argument("--b-arg", action="append", default=[], help="extra litecoind argument for B (repeatable)")
+    parser.add_argument("--b-arg", action="append", default=[], help="extra litecoind argument for B (repeatable); with -txindex=1 the clock also waits for the index to catch up")
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up a sync after this many seconds")
     args = parser.parse_args()
 
@@ -407,6 +407,14 @@ def main() -> None:
         a.stop()
 
 
+def index_synced(rpc) -> bool:
+    """Whether B's transaction index has caught up with its tip (`getindexinfo`)."""
+    try:
+        return bool(rpc.call("getindexinfo").get("txindex", {}).get("synced"))
+    except RpcError:
+        return False
+
+
 def measure_sync(args, a: Node, target: int, chain: dict, version: str) -> dict:
     load_before = loadavg()
     work = Path(tempfile.mkdtemp(prefix="litecoind-sync-B-"))
@@ -417,6 +425,7 @@ def measure_sync(args, a: Node, target: int, chain: dict, version: str) -> dict:
         [f"-connect=127.0.0.1:{a.port}", "-disablewallet=1", *args.b_arg],
         max_tip_age=STAY_IN_IBD,
     )
+    indexing = "-txindex=1" in args.b_arg
     a_cpu = a.cpu_seconds()
     b.start()
     try:
@@ -428,7 +437,7 @@ def measure_sync(args, a: Node, target: int, chain: dict, version: str) -> dict:
                 height = rpc_b.call("getblockcount")
             except RpcError:
                 pass
-            if height >= target:
+            if height >= target and (not indexing or index_synced(rpc_b)):
                 break
             if b.proc.poll() is not None:
                 raise RuntimeError(f"B exited ({b.proc.returncode})")

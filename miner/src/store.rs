@@ -62,8 +62,8 @@ const READABLE_BLOCKS_SCHEMAS: [u32; 2] = [1, 2];
 /// dirty pages; a sync group dirties more than that once the tx index and history are large, and
 /// the pages past it are written out early and read back at commit, so a larger cache syncs
 /// faster — at the price of RSS, the cache filling with every page read or written
-/// (docs/performance.md: 64 MiB synced 8–18 % faster, and the node held 145 MB instead of 76
-/// after 30,000 queries on a 1M-transfer chain).
+/// (docs/performance.md, layout 1: 64 MiB synced 8–18 % faster, and the node held 145 MB
+/// instead of 76 after 30,000 queries on a 1M-transfer chain).
 pub const DEFAULT_CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Staged bytes past which a deferred group is written out (without an fsync) before it ends,

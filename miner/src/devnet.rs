@@ -68,8 +68,13 @@ struct Nodes(Vec<DevNode>);
 
 impl Drop for Nodes {
     fn drop(&mut self) {
-        for node in &self.0 {
-            let _ = Command::new("kill").args(["-TERM", &node.child.id().to_string()]).status();
+        for node in &mut self.0 {
+            // Only a child still running: one already reaped (a node that failed to start) may
+            // have its pid reused by another process by now.
+            if let Ok(None) = node.child.try_wait() {
+                let _ =
+                    Command::new("kill").args(["-TERM", &node.child.id().to_string()]).stderr(Stdio::null()).status();
+            }
         }
         let deadline = Instant::now() + STOP_TIMEOUT;
         for node in &mut self.0 {

@@ -1,6 +1,6 @@
 //! `oxminer devnet`, run as a real process: three peered nodes and two funded wallets come up,
-//! the printed `oxwallet send` line works as printed, Ctrl-C stops every node, and bad flags
-//! or a busy port are refused with a message.
+//! the printed `oxwallet send` line works as printed, Ctrl-C stops every node, and bad flags,
+//! a busy port or a node that cannot start are refused with a message.
 
 use oxcoin_tests::{binary, http};
 use std::io::{BufRead, BufReader};
@@ -110,4 +110,12 @@ fn bad_devnet_flags_and_a_busy_port_are_refused() {
     let port = busy.local_addr().unwrap().port().to_string();
     let (ok, stderr) = run(&["--nodes", "1", "--base-port", &port]);
     assert!(!ok && stderr.contains("busy"), "{stderr}");
+    // A node that cannot start (its store is not a database): refused, naming its log; the node,
+    // already reaped, is not signalled again (its pid may be another process's by then).
+    let store = dir.path().join("node-0").join("dev");
+    std::fs::create_dir_all(&store).unwrap();
+    std::fs::write(store.join("chain.redb"), b"not a database, just bytes").unwrap();
+    let (ok, stderr) = run(&["--nodes", "1", "--base-port", "0"]);
+    assert!(!ok && stderr.contains("node 0 did not start") && stderr.contains("oxminer.log"), "{stderr}");
+    assert!(!stderr.contains("kill"), "an exited node was signalled: {stderr}");
 }

@@ -21,6 +21,7 @@ use oxcoin::encode::Encode;
 use oxcoin::hash::{BlockHash, Txid};
 use oxcoin::params::ChainParams;
 use oxcoin::rules::{self, BlockContext, BlockError, ParentInfo, TransferError};
+use oxcoin::signature;
 use oxcoin::tx::{Transfer, Tx};
 use oxcoin::{ErrorCode, Height};
 use rayon::prelude::*;
@@ -679,9 +680,10 @@ fn precheck_unverified(
     results
 }
 
-/// Runs the stateless checks and signature of every transfer on rayon's pool.
+/// Runs the stateless checks and signature of every transfer on rayon's pool, in chunks of
+/// [`signature::BATCH`] whose signatures are checked together ([`rules::transfer_prechecks`]).
 pub fn precheck_parallel(transfers: &[&Transfer], params: &ChainParams) -> Vec<Result<(), TransferError>> {
-    transfers.par_iter().map(|t| rules::transfer_precheck(t, params)).collect()
+    transfers.par_chunks(signature::BATCH).flat_map_iter(|chunk| rules::transfer_prechecks(chunk, params)).collect()
 }
 
 #[cfg(test)]

@@ -62,14 +62,17 @@ pub fn precheck(transfer: &Transfer, params: &ChainParams) -> Result<(), Mempool
     rules::transfer_precheck(transfer, params).map_err(MempoolError::Rule)
 }
 
-/// Runs [`precheck`] over saved entries (`(transfer, received time)`, as
-/// [`Mempool::from_bytes`] reads them) on rayon's pool, and returns those that pass with their
-/// txids, in their original order: the input of [`Mempool::reload_prechecked`]. Needs no lock.
+/// Runs the checks of [`precheck`] over saved entries (`(transfer, received time)`, as
+/// [`Mempool::from_bytes`] reads them) on rayon's pool ([`crate::chain::precheck_parallel`]),
+/// and returns those that pass with their txids, in their original order: the input of
+/// [`Mempool::reload_prechecked`]. Needs no lock.
 pub fn precheck_saved(entries: Vec<(Transfer, u64)>, params: &ChainParams) -> Vec<(Transfer, Txid, u64)> {
+    let checked = crate::chain::precheck_parallel(&entries.iter().map(|(t, _)| t).collect::<Vec<_>>(), params);
     entries
         .into_par_iter()
-        .filter_map(|(transfer, received)| {
-            precheck(&transfer, params).ok()?;
+        .zip(checked)
+        .filter_map(|((transfer, received), checked)| {
+            checked.ok()?;
             let txid = transfer.txid();
             Some((transfer, txid, received))
         })

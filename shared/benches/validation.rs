@@ -6,8 +6,8 @@
 //!
 //! - `verify_strict`: ed25519-dalek's primitive over pre-built keys, messages and signatures, on
 //!   1 thread and on a 2-thread pool: the reference.
-//! - `transfer_precheck`: our stateless checks and signature check, 1 thread: our overhead over
-//!   the primitive.
+//! - `transfer_precheck`: our stateless checks and signature check, 1 thread, one transfer at a
+//!   time and [`signature::BATCH`] at a time (what blocks use): our cost against the primitive.
 //! - `check_block`: [`rules::check_block`] of the full block, the prechecks on a 1- and a
 //!   2-thread pool. Each validation is paired with a `verify_strict` pass timed just before it,
 //!   and the bench prints the median of the paired ratios validation / (threads × reference).
@@ -19,6 +19,7 @@ use criterion::{BatchSize, BenchmarkGroup, Criterion, SamplingMode, Throughput, 
 use ed25519_dalek::{Signature, VerifyingKey};
 use oxcoin::params::DEV;
 use oxcoin::rules::{self, Account, AccountState, BlockContext, TransferError};
+use oxcoin::signature;
 use oxcoin::testkit::{self, Chain};
 use oxcoin::tx::TRANSFER_BASE_LEN;
 use oxcoin::{AccountId, Amount, Block, ChainParams, Encode, Height, Transfer, Tx};
@@ -127,9 +128,12 @@ fn pool(threads: usize) -> ThreadPool {
     ThreadPoolBuilder::new().num_threads(threads).build().expect("a rayon pool starts")
 }
 
-/// Runs [`rules::transfer_precheck`] over `transfers` on `pool`.
+/// Runs [`rules::transfer_prechecks`] over `transfers` on `pool`, [`signature::BATCH`] at a time:
+/// what the node's `chain::precheck_parallel` does.
 fn precheck_on(pool: &ThreadPool, transfers: &[&Transfer], params: &ChainParams) -> Vec<Result<(), TransferError>> {
-    pool.install(|| transfers.par_iter().map(|t| rules::transfer_precheck(t, params)).collect())
+    pool.install(|| {
+        transfers.par_chunks(signature::BATCH).flat_map_iter(|chunk| rules::transfer_prechecks(chunk, params)).collect()
+    })
 }
 
 /// Names a benchmark by its thread count: `1_thread`, `2_threads`.
@@ -195,6 +199,9 @@ fn validation(c: &mut Criterion) {
     let mut group = open_group(c, "transfer_precheck", 10, &fixture);
     group.bench_function("1_thread", |b| {
         b.iter(|| assert!(black_box(&transfers).iter().all(|t| rules::transfer_precheck(t, params).is_ok())))
+    });
+    group.bench_function("1_thread_in_batches", |b| {
+        b.iter(|| assert!(rules::precheck_sequential(black_box(&transfers), params).iter().all(Result::is_ok)))
     });
     group.finish();
 

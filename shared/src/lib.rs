@@ -25,6 +25,7 @@ pub mod mnemonic;
 pub mod params;
 pub mod pow;
 pub mod rules;
+pub mod signature;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod tx;

@@ -5,7 +5,8 @@ use crate::address::AccountId;
 use crate::amount::Amount;
 use crate::encode::{Decode, DecodeError, Encode, Reader};
 use crate::hash::{Txid, sha256d};
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use crate::signature::{self, Signed};
+use ed25519_dalek::{Signer, SigningKey};
 
 /// Kind byte of a coinbase.
 pub const COINBASE_KIND: u8 = 0;
@@ -192,15 +193,29 @@ impl Transfer {
         message
     }
 
-    /// Verifies the signature strictly (dalek's `verify_strict`: canonical encodings, no
-    /// small-order keys or R points).
+    /// Verifies the signature strictly: it passes exactly when dalek's `verify_strict` accepts
+    /// it (a canonical `s`, no small-order key or `R`, `R` the canonical encoding of
+    /// `[s]B − [k]A`).
     ///
     /// # Errors
     /// [`InvalidSignatureError`] when the key is not a valid point or the signature fails.
     pub fn verify_signature(&self) -> Result<(), InvalidSignatureError> {
-        let key = VerifyingKey::from_bytes(&self.from.0).map_err(|_| InvalidSignatureError)?;
-        let signature = Signature::from_bytes(&self.signature);
-        key.verify_strict(&self.signing_message(), &signature).map_err(|_| InvalidSignatureError)
+        Self::verify_signatures(&[self]).pop().unwrap_or(Err(InvalidSignatureError))
+    }
+
+    /// [`Transfer::verify_signature`] for each of `transfers`, in order, computed together
+    /// (see [`signature`](crate::signature)): pass up to [`signature::BATCH`] at a time.
+    pub fn verify_signatures(transfers: &[&Transfer]) -> Vec<Result<(), InvalidSignatureError>> {
+        let messages: Vec<Vec<u8>> = transfers.iter().map(|t| t.signing_message()).collect();
+        let items: Vec<Signed<'_>> = transfers
+            .iter()
+            .zip(&messages)
+            .map(|(t, message)| Signed { key: &t.from.0, signature: &t.signature, message })
+            .collect();
+        signature::verify_strict_each(&items)
+            .into_iter()
+            .map(|ok| ok.then_some(()).ok_or(InvalidSignatureError))
+            .collect()
     }
 
     /// Returns the txid.

@@ -497,7 +497,8 @@ fn verify_ahead(blocks: &[(Block, String)], params: &'static oxcoin::ChainParams
     use rayon::prelude::*;
     let transfers: Vec<&oxcoin::Transfer> =
         blocks.iter().flat_map(|(block, _)| block.txs.iter().filter_map(Tx::as_transfer)).collect();
-    transfers.par_iter().filter(|t| oxcoin::rules::transfer_precheck(t, params).is_ok()).map(|t| t.txid()).collect()
+    let checked = crate::chain::precheck_parallel(&transfers, params);
+    transfers.par_iter().zip(checked).filter(|(_, checked)| checked.is_ok()).map(|(t, _)| t.txid()).collect()
 }
 
 /// Takes the pending transfers of a peer that just connected (BIP 35's `mempool`), banning it

@@ -216,6 +216,40 @@ fn the_first_broken_rule_is_the_one_reported() {
     assert!(matches!(check(&t, &state), Err(TransferError::NonceGap { .. })));
 }
 
+#[test]
+fn prechecks_of_a_batch_give_each_transfer_its_own_first_error() {
+    // Good transfers, then each kind of stateless failure, in one batch longer than BATCH.
+    let (sender, _) = funded(0);
+    let mut transfers: Vec<Transfer> =
+        (0..70).map(|i| transfer(&DEV, &key(3, i), recipient(), 100 + u64::from(i), FEE, 0)).collect();
+    transfers[3].signature[40] ^= 1;
+    transfers[7] = transfer(&MAIN, &sender, recipient(), 100, FEE, 0);
+    transfers[8] = transfer(&DEV, &sender, recipient(), 0, FEE, 0);
+    transfers[8].signature[0] ^= 1; // zero amount comes first
+    transfers[20].from = crate::tx::PublicKey([0; 32]);
+    transfers[65].amount = Amount::from_grains(1);
+    let refs: Vec<&Transfer> = transfers.iter().collect();
+    let batch = transfer_prechecks(&refs, &DEV);
+    // The oracle: the stateless rules, then ed25519-dalek's own verify_strict.
+    let one_by_one: Vec<Result<(), TransferError>> = transfers
+        .iter()
+        .map(|t| {
+            transfer_is_well_formed(t, &DEV)?;
+            let key =
+                ed25519_dalek::VerifyingKey::from_bytes(&t.from.0).map_err(|_| TransferError::InvalidSignature)?;
+            key.verify_strict(&t.signing_message(), &ed25519_dalek::Signature::from_bytes(&t.signature))
+                .map_err(|_| TransferError::InvalidSignature)
+        })
+        .collect();
+    assert_eq!(batch, one_by_one);
+    assert_eq!(precheck_sequential(&refs, &DEV), one_by_one);
+    assert_eq!(refs.iter().map(|t| transfer_precheck(t, &DEV)).collect::<Vec<_>>(), one_by_one);
+    let failed: Vec<usize> = batch.iter().enumerate().filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect();
+    assert_eq!(failed, [3, 7, 8, 20, 65]);
+    assert_eq!(batch[8], Err(TransferError::ZeroAmount));
+    assert_eq!(batch[65], Err(TransferError::InvalidSignature));
+}
+
 // ---- blocks ----
 
 fn miner() -> AccountId {

@@ -74,14 +74,16 @@ fn cctv_point_edge_cases_get_verify_strict_s_answer_alone_and_in_one_batch() {
     // (and so any non-canonical encoding, all of which are of small-order points), and being
     // cofactorless also a residue where R's and [k]A's small-order parts do not cancel. Mixed
     // points whose parts cancel (`low_order_component_*` alone) are accepted.
-    const REFUSED: [&str; 5] = ["low_order_A", "low_order_R", "non_canonical_A", "non_canonical_R", "low_order_residue"];
+    const REFUSED: [&str; 5] =
+        ["low_order_A", "low_order_R", "non_canonical_A", "non_canonical_R", "low_order_residue"];
     for (v, answer) in raw.iter().zip(&answers) {
         let flags = v.flags.as_deref().unwrap_or_default();
         let expected = !flags.iter().any(|f| REFUSED.contains(&f.as_str()));
         assert_eq!(*answer, expected, "CCTV vector {} with flags {flags:?}", v.number);
     }
     assert_eq!(answers.iter().filter(|a| **a).count(), 43);
-    let mixed_accepted = raw.iter().zip(&answers).filter(|(v, a)| **a && v.flags.as_ref().is_some_and(|f| !f.is_empty()));
+    let mixed_accepted =
+        raw.iter().zip(&answers).filter(|(v, a)| **a && v.flags.as_ref().is_some_and(|f| !f.is_empty()));
     assert!(mixed_accepted.count() > 0, "some accepted vectors have small-order components");
 }
 
@@ -113,7 +115,8 @@ fn taming_the_many_eddsas_cases_get_verify_strict_s_answer_alone_and_in_one_batc
     // The paper's 12 cases are entries 1, 3, 5–14 of this 15-entry version; the project's
     // results table (`results.md`) gives "Dalek strict" as X X X V X X X X X X X X: only case 3.
     let paper_cases = [1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
-    let accepted: Vec<usize> = paper_cases.iter().enumerate().filter(|(_, e)| answers[**e]).map(|(case, _)| case).collect();
+    let accepted: Vec<usize> =
+        paper_cases.iter().enumerate().filter(|(_, e)| answers[**e]).map(|(case, _)| case).collect();
     assert_eq!(accepted, [3]);
     // The three extra entries (more small/small and small/mixed variants) are refused too.
     assert!(!answers[0] && !answers[2] && !answers[4]);

@@ -7,7 +7,9 @@
 //! - decode∘encode is the identity, and `Tx::decode` reads the same transfer;
 //! - a first byte other than 1 is reported as `WrongKind` with that byte;
 //! - the txid is SHA-256d of the input; the signing message is the domain separator followed by
-//!   the input without its last 64 bytes; the sender and the strict signature check never panic.
+//!   the input without its last 64 bytes; the sender and the strict signature check never panic;
+//! - the signature check (`oxcoin::signature`, batched) gives ed25519-dalek's own `verify_strict`
+//!   answer, alone and in a batch with the same transfer signed or spoiled.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -29,7 +31,14 @@ fuzz_target!(|data: &[u8]| {
             message.extend_from_slice(&data[..data.len() - 64]);
             assert_eq!(transfer.signing_message(), message);
             let _ = transfer.sender();
-            let _ = transfer.verify_signature();
+            let dalek = ed25519_dalek::VerifyingKey::from_bytes(&transfer.from.0).is_ok_and(|key| {
+                key.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&transfer.signature)).is_ok()
+            });
+            assert_eq!(transfer.verify_signature().is_ok(), dalek, "verify_strict's answer");
+            let mut flipped = transfer.clone();
+            flipped.signature[0] ^= 1;
+            let both = Transfer::verify_signatures(&[&flipped, &transfer]);
+            assert_eq!(both[1].is_ok(), dalek, "the same answer in a batch");
         }
         Err(error) => {
             assert!(!matches!(Tx::decode(data), Ok(Tx::Transfer(_))));

@@ -28,6 +28,13 @@ pub fn account_of(key: &SigningKey) -> AccountId {
     AccountId::from_public_key(&key.verifying_key().to_bytes())
 }
 
+/// The oracle the batched signature check is tested against: ed25519-dalek's own
+/// `VerifyingKey::from_bytes` and `verify_strict`.
+pub fn dalek_verify_strict(key: &[u8; 32], signature: &[u8; 64], message: &[u8]) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(key)
+        .is_ok_and(|key| key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(signature)).is_ok())
+}
+
 /// A signed transfer on `params`' chain with an empty memo.
 pub fn transfer(params: &ChainParams, from: &SigningKey, to: AccountId, amount: u64, fee: u64, nonce: u64) -> Transfer {
     transfer_with_memo(params, from, to, amount, fee, nonce, Vec::new())

@@ -235,10 +235,8 @@ fn prechecks_of_a_batch_give_each_transfer_its_own_first_error() {
         .iter()
         .map(|t| {
             transfer_is_well_formed(t, &DEV)?;
-            let key =
-                ed25519_dalek::VerifyingKey::from_bytes(&t.from.0).map_err(|_| TransferError::InvalidSignature)?;
-            key.verify_strict(&t.signing_message(), &ed25519_dalek::Signature::from_bytes(&t.signature))
-                .map_err(|_| TransferError::InvalidSignature)
+            let signed = testkit::dalek_verify_strict(&t.from.0, &t.signature, &t.signing_message());
+            signed.then_some(()).ok_or(TransferError::InvalidSignature)
         })
         .collect();
     assert_eq!(batch, one_by_one);

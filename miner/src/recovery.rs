@@ -371,60 +371,6 @@ mod tests {
         assert_eq!(guarded(|| Ok(5)).unwrap(), 5);
     }
 
-    /// Rewrites a store as layout 1 kept it: the tx index as txid → height LE | index LE | block
-    /// hash | transaction in `txs`, history rows holding their txid, and schema number 1
-    /// (`index`, `blocks`, `undo`, `main_chain` and `accounts` are the same in both layouts).
-    fn rewrite_as_layout_1(path: &Path) {
-        use redb::{ReadableTable, TableDefinition};
-        const TX_POSITIONS: TableDefinition<&[u8; 32], &[u8; 12]> = TableDefinition::new("tx_positions");
-        const CHAIN_TXS: TableDefinition<&[u8; 12], &[u8]> = TableDefinition::new("chain_txs");
-        const HISTORY_2: TableDefinition<&[u8; 32], ()> = TableDefinition::new("history");
-        const MAIN_CHAIN: TableDefinition<u64, &[u8; 32]> = TableDefinition::new("main_chain");
-        const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
-        const TXS_1: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
-        const HISTORY_1: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("history");
-        let db = redb::Database::open(path).expect("the store opens in redb");
-        let txn = db.begin_write().expect("write");
-        let mut txs = Vec::new();
-        let mut txid_at = HashMap::new();
-        for row in txn.open_table(TX_POSITIONS).expect("table").iter().expect("rows") {
-            let (txid, position) = row.expect("row");
-            let (txid, position) = (*txid.value(), *position.value());
-            let height = u64::from_be_bytes(position[..8].try_into().expect("8 bytes"));
-            let index = u32::from_be_bytes(position[8..].try_into().expect("4 bytes"));
-            let block = *txn.open_table(MAIN_CHAIN).expect("table").get(height).expect("read").expect("at").value();
-            let tx =
-                txn.open_table(CHAIN_TXS).expect("table").get(&position).expect("read").expect("tx").value().to_vec();
-            let record = [&height.to_le_bytes()[..], &index.to_le_bytes(), &block, &tx].concat();
-            txs.push((txid, record));
-            txid_at.insert(position, txid);
-        }
-        let history: Vec<[u8; 32]> = txn
-            .open_table(HISTORY_2)
-            .expect("table")
-            .iter()
-            .expect("rows")
-            .map(|row| *row.expect("row").0.value())
-            .collect();
-        assert!(txn.delete_table(TX_POSITIONS).expect("delete"));
-        assert!(txn.delete_table(CHAIN_TXS).expect("delete"));
-        assert!(txn.delete_table(HISTORY_2).expect("delete"));
-        let mut table = txn.open_table(TXS_1).expect("table");
-        for (txid, record) in &txs {
-            table.insert(txid, record.as_slice()).expect("insert");
-        }
-        drop(table);
-        let mut table = txn.open_table(HISTORY_1).expect("table");
-        for key in &history {
-            let position: [u8; 12] = key[20..].try_into().expect("12 bytes");
-            table.insert(key, &txid_at[&position]).expect("insert");
-        }
-        drop(table);
-        txn.open_table(META).expect("table").insert("schema", 1u32.to_le_bytes().as_slice()).expect("insert");
-        txn.commit().expect("commit");
-        assert!(!txs.is_empty() && !history.is_empty(), "the store had transactions to rewrite");
-    }
-
     #[test]
     fn a_layout_1_store_is_refused_with_the_way_out_and_reindex_moves_it_to_this_layout() {
         use oxcoin::params::DEV;
@@ -448,7 +394,7 @@ mod tests {
         let history = chain.store().history(&account_of(&alice), None, 10).expect("read");
         let bob_balance = chain.store().account(&bob).expect("read");
         drop(chain);
-        rewrite_as_layout_1(&path);
+        crate::store::rewrite_as_layout_1(&path);
 
         let refused = Chain::open(&path, &DEV).expect_err("layout 1 is refused");
         let message = refused.to_string();

@@ -1064,5 +1064,47 @@ impl Writer<'_> {
     }
 }
 
+/// Rewrites a closed store as layout 1 kept it, for the upgrade test: the tx index as txid →
+/// height LE | index LE | block hash | transaction in `txs`, history rows holding their txid, and
+/// schema number 1 (`index`, `blocks`, `undo`, `main_chain` and `accounts` are the same in both).
+#[cfg(test)]
+pub(crate) fn rewrite_as_layout_1(path: &Path) {
+    const TXS_1: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("txs");
+    const HISTORY_1: TableDefinition<&[u8; 32], &[u8; 32]> = TableDefinition::new("history");
+    let db = Database::open(path).expect("the store opens in redb");
+    let txn = db.begin_write().expect("write");
+    let mut txs = Vec::new();
+    let mut txid_at = HashMap::new();
+    for row in txn.open_table(TX_POSITIONS).expect("table").iter().expect("rows") {
+        let (txid, position) = row.expect("row");
+        let (txid, position) = (*txid.value(), *position.value());
+        let (height, index) = decode_tx_position(&position);
+        let block = *txn.open_table(MAIN_CHAIN).expect("table").get(height.0).expect("read").expect("at").value();
+        let tx = txn.open_table(CHAIN_TXS).expect("table").get(&position).expect("read").expect("tx").value().to_vec();
+        let record = [&height.0.to_le_bytes()[..], &index.to_le_bytes(), &block, &tx].concat();
+        txs.push((txid, record));
+        txid_at.insert(position, txid);
+    }
+    let history: Vec<[u8; 32]> =
+        txn.open_table(HISTORY).expect("table").iter().expect("rows").map(|row| *row.expect("row").0.value()).collect();
+    assert!(txn.delete_table(TX_POSITIONS).expect("delete"));
+    assert!(txn.delete_table(CHAIN_TXS).expect("delete"));
+    assert!(txn.delete_table(HISTORY).expect("delete"));
+    let mut table = txn.open_table(TXS_1).expect("table");
+    for (txid, record) in &txs {
+        table.insert(txid, record.as_slice()).expect("insert");
+    }
+    drop(table);
+    let mut table = txn.open_table(HISTORY_1).expect("table");
+    for key in &history {
+        let position: [u8; 12] = key[20..].try_into().expect("12 bytes");
+        table.insert(key, &txid_at[&position]).expect("insert");
+    }
+    drop(table);
+    txn.open_table(META).expect("table").insert("schema", 1u32.to_le_bytes().as_slice()).expect("insert");
+    txn.commit().expect("commit");
+    assert!(!txs.is_empty() && !history.is_empty(), "the store had transactions to rewrite");
+}
+
 #[cfg(test)]
 mod tests;
